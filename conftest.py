@@ -1,0 +1,33 @@
+"""pytest set-up shared by tests/ and the nbval runs over book/."""
+import os
+
+import pytest
+from nbval.plugin import IPyNbCell
+
+# Chapters that train a model read this knob and run a shorter schedule, so CI stays fast.
+# The committed outputs always come from full runs (scripts/run_notebooks.py removes it).
+os.environ.setdefault("RNN_BOOK_QUICK", "1")
+# Keep TensorFlow's C++ logs out of the kernels nbval starts.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _without_stderr(outputs):
+    return [out for out in outputs if not (out.get("output_type") == "stream" and out.get("name") == "stderr")]
+
+
+_compare_outputs = IPyNbCell.compare_outputs
+
+
+def compare_outputs_ignoring_stderr(self, test, ref, skip_compare=None):
+    """Compare checked cells on what they print and return, not on library warnings sent to stderr."""
+    return _compare_outputs(self, _without_stderr(test), _without_stderr(ref), skip_compare)
+
+
+IPyNbCell.compare_outputs = compare_outputs_ignoring_stderr
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent

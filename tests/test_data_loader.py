@@ -1,0 +1,118 @@
+"""The data chapter's exported code: behaviour on good input and clear errors on bad input."""
+import hashlib
+
+import numpy as np
+import pytest
+
+TEXT = "Supposing that Truth is a woman--what then?\nIs there not ground for suspecting...\n" * 20
+
+
+@pytest.fixture
+def loader(data_code):
+    return data_code["DataLoader"](TEXT, val_fraction=0.1, seed=7)
+
+
+def test_vocabulary_and_round_trip(loader):
+    assert loader.chars == sorted(set(TEXT.lower()))
+    assert loader.decode(loader.encode(TEXT.lower())) == TEXT.lower()
+    assert len(loader.splits["train"]) + len(loader.splits["val"]) == len(TEXT)
+
+
+def test_validation_split_is_the_tail(loader):
+    np.testing.assert_array_equal(loader.splits["val"], loader.encode(TEXT.lower()[-len(loader.splits["val"]):]))
+
+
+@pytest.mark.parametrize("split", ["train", "val"])
+def test_batches_are_windows_of_the_split(loader, split):
+    X, y = loader.get_batch(12, 9, split=split)
+    assert X.shape == (9, 12) and y.shape == (9,)
+    data = loader.decode(loader.splits[split])
+    for row, target in zip(X, y):
+        assert loader.decode(row) + loader.decode([target]) in data
+    X, Y = loader.get_batch(12, 9, split=split, all_targets=True)
+    assert Y.shape == (9, 12)
+    np.testing.assert_array_equal(X[:, 1:], Y[:, :-1])
+
+
+def test_seed_makes_batches_reproducible(data_code):
+    a = data_code["DataLoader"](TEXT, seed=3).get_batch(10, 4)
+    b = data_code["DataLoader"](TEXT, seed=3).get_batch(10, 4)
+    c = data_code["DataLoader"](TEXT, seed=4).get_batch(10, 4)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not np.array_equal(a[0], c[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(seq_length=0, batch_size=2), "seq_length must be a positive integer"),
+        (dict(seq_length=5, batch_size=0), "batch_size must be a positive integer"),
+        (dict(seq_length=2.5, batch_size=2), "seq_length must be a positive integer"),
+        (dict(seq_length=True, batch_size=2), "seq_length must be a positive integer"),
+        (dict(seq_length=10_000, batch_size=2), "too long for the train split"),
+        (dict(seq_length=5, batch_size=2, split="test"), "split must be"),
+    ],
+)
+def test_impossible_batches_are_refused(loader, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        loader.get_batch(**kwargs)
+
+
+def test_longest_possible_window_works(loader):
+    n = len(loader.splits["val"])
+    X, y = loader.get_batch(n - 1, 3, split="val")
+    assert X.shape == (3, n - 1)
+
+
+def test_unknown_characters_are_named(loader):
+    with pytest.raises(ValueError, match=r"'é' \(U\+00E9\)"):
+        loader.encode("café")
+
+
+def test_empty_text_is_refused(data_code):
+    with pytest.raises(ValueError, match="empty"):
+        data_code["DataLoader"]("")
+
+
+def test_bad_files_are_refused(data_code, tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"  \n")
+    (tmp_path / "latin1.txt").write_bytes("böse".encode("latin-1"))
+    with pytest.raises(ValueError, match="is empty"):
+        data_code["read_text"](tmp_path / "empty.txt")
+    with pytest.raises(ValueError, match="not UTF-8 text .byte 1"):
+        data_code["read_text"](tmp_path / "latin1.txt")
+
+
+OFFLINE = "http://127.0.0.1:9/nietzsche.txt"  # a local port that refuses connections
+
+
+def test_cached_corpus_is_verified_and_used(data_code, tmp_path):
+    content = b"a tiny stand-in corpus\n"
+    target = tmp_path / "datasets" / "tiny.txt"
+    target.parent.mkdir()
+    target.write_bytes(content)
+    digest = hashlib.sha256(content).hexdigest()
+    path = data_code["fetch_corpus"]("tiny.txt", url=OFFLINE, sha256=digest, cache_dir=tmp_path)
+    assert open(path, "rb").read() == content
+
+
+def test_missing_corpus_offline_says_where_to_put_it(data_code, tmp_path):
+    with pytest.raises(data_code["CorpusError"], match="copy the verified file") as err:
+        data_code["fetch_corpus"](url=OFFLINE, cache_dir=tmp_path)
+    assert str(tmp_path / "datasets" / "nietzsche.txt") in str(err.value)
+
+
+def test_damaged_corpus_is_never_used_and_never_lost(data_code, tmp_path):
+    target = tmp_path / "datasets" / "nietzsche.txt"
+    target.parent.mkdir()
+    target.write_text("truncated")
+    with pytest.raises(data_code["CorpusError"], match="wrong SHA-256"):
+        data_code["fetch_corpus"](url=OFFLINE, cache_dir=tmp_path)
+    assert (tmp_path / "datasets" / "nietzsche.txt.damaged").read_text() == "truncated"
+    assert not target.exists()
+
+
+def test_the_real_corpus(data_code):
+    """The canonical file (in the Keras cache, as .ci/run arranges) has the documented shape."""
+    loader = data_code["DataLoader"](data_code["read_text"](data_code["fetch_corpus"]()))
+    assert len(loader.text) == 600_893 and loader.num_chars == 57

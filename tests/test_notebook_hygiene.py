@@ -1,0 +1,75 @@
+"""The stored notebooks are what readers see: outputs of a clean top-to-bottom run."""
+import json
+import re
+
+import pytest
+
+from conftest import ROOT, sync_exports
+
+CHAPTERS = sync_exports.chapters()
+MACHINE_PATH = re.compile(r"(/root/|/tmp/|/work/|/home/\w+/|/Users/\w+/|site-packages/|[A-Z]:\\\\)")
+TF_NOISE = re.compile(
+    r"(^|\n)[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]|absl::InitializeLog|oneDNN custom operations"
+    r"|cuda_platform|cudart_stub|rebuild TensorFlow"
+)
+NOT_STANDALONE = re.compile(r"^\s*(%run|!|sys\.path|from scripts|import sync_exports)|\.\./", re.M)
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def output_text(out):
+    text = out.get("text", "")
+    data = out.get("data", {}).get("text/plain", "")
+    return "".join(text) + "".join(data)
+
+
+@pytest.fixture(params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def notebook(request):
+    return request.param.name, json.loads(request.param.read_text(encoding="utf-8"))
+
+
+def test_book_has_chapters():
+    assert [p.stem[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, len(CHAPTERS) + 1)]
+
+
+def test_kernel_is_python3(notebook):
+    name, nb = notebook
+    assert nb["metadata"]["kernelspec"]["name"] == "python3", name
+
+
+def test_executed_top_to_bottom(notebook):
+    name, nb = notebook
+    counts = [c["execution_count"] for c in code_cells(nb)]
+    assert counts == list(range(1, len(counts) + 1)), f"{name}: re-run it with scripts/run_notebooks.py"
+
+
+def test_no_errors_noise_or_machine_paths(notebook):
+    name, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"{name} cell {i} stores a traceback"
+            text = output_text(out)
+            assert not TF_NOISE.search(text), f"{name} cell {i} shows TensorFlow log noise"
+            assert not MACHINE_PATH.search(text), f"{name} cell {i} shows a machine path"
+
+
+def test_stands_alone(notebook):
+    name, nb = notebook
+    for cell in code_cells(nb):
+        source = "".join(cell["source"])
+        assert not NOT_STANDALONE.search(source), f"{name}: a cell depends on the repository:\n{source}"
+
+
+def test_starts_with_a_title(notebook):
+    name, nb = notebook
+    first = "".join(nb["cells"][0]["source"])
+    assert nb["cells"][0]["cell_type"] == "markdown" and first.startswith("# "), name
+
+
+def test_checks_some_outputs(notebook):
+    """Every chapter backs its claims with compared outputs (cells tagged nbval-check-output)."""
+    name, nb = notebook
+    checked = [c for c in code_cells(nb) if "nbval-check-output" in c["metadata"].get("tags", [])]
+    assert checked and all(c["outputs"] for c in checked), name
