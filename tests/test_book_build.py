@@ -1,25 +1,9 @@
 """The book builds without a single warning, and each chapter's Colab button opens its own notebook."""
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-import pytest
 import yaml
 
 from conftest import ROOT, sync_exports
-
-
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
-        capture_output=True, text=True, timeout=900,
-    )
-    log = result.stdout + result.stderr
-    return result.returncode, log, out / "_build" / "html"
 
 
 def test_build_is_warning_free(built_site):

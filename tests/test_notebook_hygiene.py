@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import ROOT, sync_exports
+from conftest import sync_exports
 
 CHAPTERS = sync_exports.chapters()
 MACHINE_PATH = re.compile(r"(/root/|/tmp/|/work/|/home/\w+/|/Users/\w+/|site-packages/|[A-Z]:\\\\)")
