@@ -31,3 +31,11 @@ def repo_root():
     from pathlib import Path
 
     return Path(__file__).resolve().parent
+
+
+def pytest_sessionstart(session):
+    """Start the notebooks' training runs from scratch: no checkpoints left by an earlier run."""
+    import shutil
+    from pathlib import Path
+
+    shutil.rmtree(Path(__file__).resolve().parent / "book" / "checkpoints", ignore_errors=True)

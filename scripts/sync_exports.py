@@ -100,6 +100,18 @@ def sync(book=BOOK):
     return changed
 
 
+def load_exported(upto, book=BOOK):
+    """Run the exported cells of every chapter up to and including `upto` (e.g. "03_model") and
+    return the resulting namespace: how tests and benchmarks use the book's code."""
+    namespace = {"__name__": "book_exports"}
+    for path in chapters(book):
+        for source in exported_sources(nbformat.read(path, as_version=4)):
+            exec(compile(source, f"{path.name}[export]", "exec"), namespace)
+        if path.stem == upto:
+            return namespace
+    raise LookupError(f"no chapter named {upto}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="report stale cells and exit 1, change nothing")
