@@ -13,6 +13,7 @@ collapsed to their final state (as Jupyter displays them) before saving.
 The variable RNN_BOOK_QUICK is removed from the kernel's environment: the
 committed outputs always come from the full-length runs.
 """
+
 import argparse
 import os
 import re
@@ -42,15 +43,35 @@ def collapse_carriage_returns(text):
 
 
 def tidy_outputs(nb):
+    """Merge consecutive writes to the same stream (as Jupyter displays them), then collapse
+    carriage returns, so that a progress bar is stored as its final line."""
     for cell in nb.cells:
+        merged = []
         for out in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                out.get("output_type") == "stream"
+                and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous["name"] == out["name"]
+            ):
+                previous["text"] += out["text"]
+            else:
+                merged.append(out)
+        for out in merged:
             if out.get("output_type") == "stream":
                 out["text"] = collapse_carriage_returns(out["text"])
+        if "outputs" in cell:
+            cell["outputs"] = merged
 
 
 def execute(path, timeout=None):
     nb = nbformat.read(path, as_version=4)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     env = {k: v for k, v in os.environ.items() if k != "RNN_BOOK_QUICK"}
     with tempfile.TemporaryDirectory(prefix="rnn-book-") as workdir:
         shutil.copy(path, workdir)
@@ -70,9 +91,13 @@ def execute(path, timeout=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in book/")
-    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: none)")
+    parser.add_argument(
+        "--timeout", type=int, default=None, help="seconds per cell (default: none)"
+    )
     args = parser.parse_args(argv)
     stale = problems()
     if stale:

@@ -13,6 +13,7 @@ A notebook whose generated cell changed must be re-executed afterwards
 (``python scripts/run_notebooks.py book/NN_name.ipynb``).
 """
 import argparse
+import linecache
 import sys
 from pathlib import Path
 
@@ -105,8 +106,11 @@ def load_exported(upto, book=BOOK):
     return the resulting namespace: how tests and benchmarks use the book's code."""
     namespace = {"__name__": "book_exports"}
     for path in chapters(book):
-        for source in exported_sources(nbformat.read(path, as_version=4)):
-            exec(compile(source, f"{path.name}[export]", "exec"), namespace)
+        for i, source in enumerate(exported_sources(nbformat.read(path, as_version=4))):
+            filename = f"<{path.name} export {i}>"
+            # Register the source, so that inspect (and tf.function's AutoGraph) can read it.
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            exec(compile(source, filename, "exec"), namespace)
         if path.stem == upto:
             return namespace
     raise LookupError(f"no chapter named {upto}")
