@@ -1,4 +1,5 @@
 """Fixtures for the tests in tests/: the book's notebooks and the code they export."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -24,9 +25,19 @@ def built_site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "-W", "-n", "--keep-going",
-         "--path-output", str(out)],
-        capture_output=True, text=True, timeout=900,
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "-W",
+            "-n",
+            "--keep-going",
+            "--path-output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     log = result.stdout + result.stderr
     return result.returncode, log, out / "_build" / "html"

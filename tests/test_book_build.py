@@ -1,4 +1,5 @@
 """The book builds without a single warning, and each chapter's Colab button opens its own notebook."""
+
 import re
 
 import yaml
@@ -20,7 +21,9 @@ def test_every_chapter_has_its_colab_button(built_site):
     for notebook in sync_exports.chapters():
         page = (html / "book" / f"{notebook.stem}.html").read_text(encoding="utf-8")
         colab = set(re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page))
-        expected = f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{notebook.name}"
+        expected = (
+            f"https://colab.research.google.com/github/{owner_repo}/blob/main/book/{notebook.name}"
+        )
         assert colab == {expected}, notebook.name
 
 

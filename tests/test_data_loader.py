@@ -1,4 +1,5 @@
 """The data chapter's exported code: behaviour on good input and clear errors on bad input."""
+
 import hashlib
 
 import numpy as np
@@ -19,7 +20,9 @@ def test_vocabulary_and_round_trip(loader):
 
 
 def test_validation_split_is_the_tail(loader):
-    np.testing.assert_array_equal(loader.splits["val"], loader.encode(TEXT.lower()[-len(loader.splits["val"]):]))
+    np.testing.assert_array_equal(
+        loader.splits["val"], loader.encode(TEXT.lower()[-len(loader.splits["val"]) :])
+    )
 
 
 @pytest.mark.parametrize("split", ["train", "val"])

@@ -1,4 +1,5 @@
 """Shared code has one source (the exporting cell) and generated copies that must match it."""
+
 import shutil
 
 import nbformat

@@ -1,4 +1,5 @@
 """Linters: Ruff over every .py file and chapter notebook, actionlint over the CI workflows."""
+
 import shutil
 import subprocess
 import sys

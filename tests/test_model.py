@@ -1,4 +1,5 @@
 """The model chapter's exported code: any batch size, logits, clear errors, fused equivalence."""
+
 import numpy as np
 import pytest
 
@@ -43,7 +44,9 @@ def test_fused_model_matches(code, model):
     X = np.random.default_rng(2).integers(0, 11, size=(4, 7))
     fused(X)
     fused.set_weights(model.get_weights())
-    np.testing.assert_allclose(fused(X, all_positions=True), model(X, all_positions=True), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        fused(X, all_positions=True), model(X, all_positions=True), rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.mark.parametrize(

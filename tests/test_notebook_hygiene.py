@@ -1,4 +1,5 @@
 """The stored notebooks are what readers see: outputs of a clean top-to-bottom run."""
+
 import json
 import re
 
@@ -42,7 +43,9 @@ def test_kernel_is_python3(notebook):
 def test_executed_top_to_bottom(notebook):
     name, nb = notebook
     counts = [c["execution_count"] for c in code_cells(nb)]
-    assert counts == list(range(1, len(counts) + 1)), f"{name}: re-run it with scripts/run_notebooks.py"
+    assert counts == list(range(1, len(counts) + 1)), (
+        f"{name}: re-run it with scripts/run_notebooks.py"
+    )
 
 
 def test_no_errors_noise_or_machine_paths(notebook):
@@ -59,7 +62,9 @@ def test_stands_alone(notebook):
     name, nb = notebook
     for cell in code_cells(nb):
         source = "".join(cell["source"])
-        assert not NOT_STANDALONE.search(source), f"{name}: a cell depends on the repository:\n{source}"
+        assert not NOT_STANDALONE.search(source), (
+            f"{name}: a cell depends on the repository:\n{source}"
+        )
 
 
 def test_starts_with_a_title(notebook):

@@ -8,6 +8,7 @@ Chromium is Debian's /usr/bin/chromium (or the binary that $CHROMIUM names), dri
 `playwright` package, which never downloads a browser of its own here. Without it the browser
 tests are skipped, except in CI (CI=true), where .ci/run installs it and its absence is a failure.
 """
+
 import functools
 import http.server
 import os
@@ -48,7 +49,9 @@ def source_of(docname):
     raise FileNotFoundError(f"_toc.yml names {docname}, which has no .ipynb or .md source")
 
 
-PAGES = [str(Path(f).with_suffix("")) for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))]
+PAGES = [
+    str(Path(f).with_suffix("")) for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 CODE_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
@@ -183,7 +186,9 @@ def page_visit(browser, site_url):
 
     def visit(docname):
         response = page.goto(f"{site_url}/{docname}.html", wait_until="load")
-        assert response is not None and response.ok, f"{docname}.html: HTTP {response and response.status}"
+        assert response is not None and response.ok, (
+            f"{docname}.html: HTTP {response and response.status}"
+        )
         page.wait_for_load_state("networkidle")
         return page, record
 
@@ -212,9 +217,12 @@ def test_page_renders(page_visit, docname):
         " return c.textContent.trim(); }"
     )
     assert h1_text and page.title() == f"{h1_text} — {CONFIG['title']}"
-    page_headings = [words(t) for t in page.locator("article :is(h1,h2,h3,h4,h5,h6)").all_text_contents()]
+    page_headings = [
+        words(t) for t in page.locator("article :is(h1,h2,h3,h4,h5,h6)").all_text_contents()
+    ]
     missing = [
-        h for h in source_headings(source)
+        h
+        for h in source_headings(source)
         if "$" not in h and not any(words(h) in shown for shown in page_headings)
     ]
     assert not missing, f"headings of {source.name} missing from the page: {missing}"
@@ -258,4 +266,6 @@ def test_page_renders(page_visit, docname):
 
 def test_every_chapter_is_in_the_browser_run():
     chapters = {str(p.relative_to(ROOT).with_suffix("")) for p in sync_exports.chapters()}
-    assert chapters <= set(PAGES), "chapters missing from _toc.yml: " + ", ".join(chapters - set(PAGES))
+    assert chapters <= set(PAGES), "chapters missing from _toc.yml: " + ", ".join(
+        chapters - set(PAGES)
+    )
