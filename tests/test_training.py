@@ -51,6 +51,8 @@ def test_resumed_run_equals_an_uninterrupted_one(code, recipe, tmp_path):
     resumed = code["train"](model, loader, recipe, str(tmp_path / "split"), evaluate, eval_every=4)
 
     assert whole["step"] == [4, 8, 12]
+    again = code["train"](model, loader, recipe, str(tmp_path / "whole"), evaluate, eval_every=4)
+    assert again == whole  # a finished run is restored, not trained further
     assert resumed["step"] == [4, 6, 8, 12]  # the first session also evaluated where it stopped
     resumed_at = dict(zip(resumed["step"], resumed["val_loss"]))
     for step, loss in zip(whole["step"], whole["val_loss"]):
