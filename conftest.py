@@ -1,7 +1,9 @@
 """pytest set-up shared by tests/ and the nbval runs over book/."""
-import os
 
-import pytest
+import os
+import shutil
+from pathlib import Path
+
 from nbval.plugin import IPyNbCell
 
 # Chapters that train a model read this knob and run a shorter schedule, so CI stays fast.
@@ -12,7 +14,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _without_stderr(outputs):
-    return [out for out in outputs if not (out.get("output_type") == "stream" and out.get("name") == "stderr")]
+    return [
+        out
+        for out in outputs
+        if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+    ]
 
 
 _compare_outputs = IPyNbCell.compare_outputs
@@ -26,16 +32,6 @@ def compare_outputs_ignoring_stderr(self, test, ref, skip_compare=None):
 IPyNbCell.compare_outputs = compare_outputs_ignoring_stderr
 
 
-@pytest.fixture(scope="session")
-def repo_root():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent
-
-
 def pytest_sessionstart(session):
     """Start the notebooks' training runs from scratch: no checkpoints left by an earlier run."""
-    import shutil
-    from pathlib import Path
-
     shutil.rmtree(Path(__file__).resolve().parent / "book" / "checkpoints", ignore_errors=True)
