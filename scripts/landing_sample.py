@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Copy a generated sample from chapter 5's stored outputs onto the landing page.
 
-The landing page (book/intro.md) shows real output of the committed run: the text generated
-at temperature 0.5 in book/05_sampling.ipynb. After re-executing that chapter, run
+The landing page (book/intro.md) shows real output of the committed run: the text
+generated at temperature 0.5 in book/05_sampling.ipynb. After re-executing that chapter,
+run
 
-    python scripts/landing_sample.py          # rewrite the sample in book/intro.md
-    python scripts/landing_sample.py --check  # exit 1 if the page shows another text
+python scripts/landing_sample.py          # rewrite the sample in book/intro.md
+python scripts/landing_sample.py --check  # exit 1 if the page shows another text
+
 """
 
 import argparse
@@ -20,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "05_sampling.ipynb"
 PAGE = ROOT / "book" / "intro.md"
 MARKER = "----- diversity 0.5 -----\n"
-BLOCK = re.compile(r"(<!-- sample:start -->\n```text\n)(.*?)(\n```\n<!-- sample:end -->)", re.S)
+BLOCK = re.compile(
+    r"(<!-- sample:start -->\n```text\n)(.*?)(\n```\n<!-- sample:end -->)", re.S
+)
 
 
 def sample_from_chapter(path=CHAPTER):
@@ -30,7 +34,9 @@ def sample_from_chapter(path=CHAPTER):
             text = out.get("text", "")
             if MARKER in text:
                 return text.split(MARKER, 1)[1].split("\n-----", 1)[0].strip("\n")
-    raise LookupError(f"{path.name} stores no output with {MARKER.strip()!r}: execute it first")
+    raise LookupError(
+        f"{path.name} stores no output with {MARKER.strip()!r}: execute it first"
+    )
 
 
 def sample_on_page(path=PAGE):
@@ -48,7 +54,9 @@ def same_text(a, b):
 
 
 def wrapped(text, width=80):
-    return "\n".join(textwrap.fill(line, width) if line else "" for line in text.split("\n"))
+    return "\n".join(
+        textwrap.fill(line, width) if line else "" for line in text.split("\n")
+    )
 
 
 def main(argv=None):
@@ -68,7 +76,8 @@ def main(argv=None):
         return 0 if same else 1
     page = PAGE.read_text(encoding="utf-8")
     PAGE.write_text(
-        BLOCK.sub(lambda m: m.group(1) + wrapped(sample) + m.group(3), page), encoding="utf-8"
+        BLOCK.sub(lambda m: m.group(1) + wrapped(sample) + m.group(3), page),
+        encoding="utf-8",
     )
     print(f"updated {PAGE.relative_to(ROOT)}")
     return 0

@@ -32,7 +32,9 @@ from sync_exports import chapters, problems  # noqa: E402
 
 
 def collapse_carriage_returns(text):
-    """Keep what a terminal would show: text after the last '\\r' of each line, backspaces applied."""
+    """Keep what a terminal would show: text after the last '\\r' of each line,
+    backspaces applied.
+    """
     lines = []
     for line in text.split("\n"):
         line = line.rstrip("\r").split("\r")[-1]
@@ -43,8 +45,9 @@ def collapse_carriage_returns(text):
 
 
 def tidy_outputs(nb):
-    """Merge consecutive writes to the same stream (as Jupyter displays them), then collapse
-    carriage returns, so that a progress bar is stored as its final line."""
+    """Merge consecutive writes to the same stream (as Jupyter displays them), then
+    collapse carriage returns, so that a progress bar is stored as its final line.
+    """
     for cell in nb.cells:
         merged = []
         for out in cell.get("outputs", []):
@@ -76,7 +79,10 @@ def execute(path, timeout=None):
     with tempfile.TemporaryDirectory(prefix="rnn-book-") as workdir:
         shutil.copy(path, workdir)
         client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": workdir}}
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": workdir}},
         )
         saved_env = os.environ.copy()
         os.environ.clear()
@@ -94,14 +100,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every chapter in book/")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="default: every chapter in book/"
+    )
     parser.add_argument(
         "--timeout", type=int, default=None, help="seconds per cell (default: none)"
     )
     args = parser.parse_args(argv)
     stale = problems()
     if stale:
-        print("Generated cells are stale; run scripts/sync_exports.py first:\n" + "\n".join(stale))
+        print(
+            "Generated cells are stale; run scripts/sync_exports.py first:\n"
+            + "\n".join(stale)
+        )
         return 1
     for path in args.notebooks or chapters():
         start = time.perf_counter()

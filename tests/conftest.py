@@ -19,25 +19,21 @@ def data_code():
     return exported_namespace("02_data")
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory):
-    """Build the book once per run, as CI does: (return code, build log, path of the HTML site)."""
-    out = tmp_path_factory.mktemp("site")
+def build_book(source, out):
+    """`jupyter-book build` as CI runs it: (return code, log, path of the HTML site)."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"]
     result = subprocess.run(
-        [
-            str(jupyter_book),
-            "build",
-            str(ROOT),
-            "-W",
-            "-n",
-            "--keep-going",
-            "--path-output",
-            str(out),
-        ],
+        [*command, "--path-output", str(out)],
         capture_output=True,
         text=True,
         timeout=900,
     )
     log = result.stdout + result.stderr
     return result.returncode, log, out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """Build the book once per run, as CI does: (return code, build log, HTML path)."""
+    return build_book(ROOT, tmp_path_factory.mktemp("site"))

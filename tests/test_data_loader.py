@@ -1,11 +1,16 @@
-"""The data chapter's exported code: behaviour on good input and clear errors on bad input."""
+"""The data chapter's exported code: behaviour on good input and clear errors on bad
+input.
+"""
 
 import hashlib
 
 import numpy as np
 import pytest
 
-TEXT = "Supposing that Truth is a woman--what then?\nIs there not ground for suspecting...\n" * 20
+TEXT = (
+    "Supposing that Truth is a woman--what then?\n"
+    "Is there not ground for suspecting...\n"
+) * 20
 
 
 @pytest.fixture
@@ -95,7 +100,9 @@ def test_cached_corpus_is_verified_and_used(data_code, tmp_path):
     target.parent.mkdir()
     target.write_bytes(content)
     digest = hashlib.sha256(content).hexdigest()
-    path = data_code["fetch_corpus"]("tiny.txt", url=OFFLINE, sha256=digest, cache_dir=tmp_path)
+    path = data_code["fetch_corpus"](
+        "tiny.txt", url=OFFLINE, sha256=digest, cache_dir=tmp_path
+    )
     assert open(path, "rb").read() == content
 
 
@@ -116,6 +123,10 @@ def test_damaged_corpus_is_never_used_and_never_lost(data_code, tmp_path):
 
 
 def test_the_real_corpus(data_code):
-    """The canonical file (in the Keras cache, as .ci/run arranges) has the documented shape."""
-    loader = data_code["DataLoader"](data_code["read_text"](data_code["fetch_corpus"]()))
+    """The canonical file (in the Keras cache, as .ci/run arranges) has the documented
+    shape.
+    """
+    loader = data_code["DataLoader"](
+        data_code["read_text"](data_code["fetch_corpus"]())
+    )
     assert len(loader.text) == 600_893 and loader.num_chars == 57

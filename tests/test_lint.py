@@ -1,4 +1,6 @@
-"""Linters: Ruff over every .py file and chapter notebook, actionlint over the CI workflows."""
+"""Linters: Ruff over every .py file and chapter notebook, actionlint over the CI
+workflows.
+"""
 
 import shutil
 import subprocess
@@ -20,14 +22,24 @@ def tool(name):
 
 
 def run(*command):
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     return result.returncode, (result.stdout + result.stderr).strip()
 
 
 def test_ruff_finds_nothing():
     """ruff.toml holds the rules, and why the notebooks are spared a few."""
-    code, report = run(tool("ruff"), "check", "--no-cache", "--output-format", "concise", ".")
+    code, report = run(
+        tool("ruff"), "check", "--no-cache", "--output-format", "concise", "."
+    )
     assert code == 0, report
+
+
+def test_code_is_formatted():
+    """Every code cell and Python file as `ruff format` writes it (88 columns)."""
+    code, report = run(tool("ruff"), "format", "--no-cache", "--check", ".")
+    assert code == 0, report + "\nrun: ruff format ."
 
 
 def test_ruff_reads_the_notebooks():

@@ -1,4 +1,6 @@
-"""The model chapter's exported code: any batch size, logits, clear errors, fused equivalence."""
+"""The model chapter's exported code: any batch size, logits, clear errors, fused
+equivalence.
+"""
 
 import numpy as np
 import pytest
@@ -36,7 +38,9 @@ def test_state_can_be_carried(model):
     X = np.random.default_rng(0).integers(0, 11, size=(2, 6))
     whole = model(X)
     _, state = model(X[:, :4], return_state=True)
-    np.testing.assert_allclose(model(X[:, 4:], state=state), whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model(X[:, 4:], state=state), whole, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_fused_model_matches(code, model):

@@ -8,16 +8,24 @@ import pytest
 from conftest import sync_exports
 
 CHAPTERS = sync_exports.chapters()
-MACHINE_PATH = re.compile(r"(/root/|/tmp/|/work/|/home/\w+/|/Users/\w+/|site-packages/|[A-Z]:\\\\)")
-TF_NOISE = re.compile(
-    r"(^|\n)[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]|absl::InitializeLog|oneDNN custom operations"
-    r"|cuda_platform|cudart_stub|rebuild TensorFlow"
+MACHINE_PATH = re.compile(
+    r"(/root/|/tmp/|/work/|/home/\w+/|/Users/\w+/|site-packages/|[A-Z]:\\\\)"
 )
-NOT_STANDALONE = re.compile(r"^\s*(%run|!|sys\.path|from scripts|import sync_exports)|\.\./", re.M)
+TF_NOISE = re.compile(
+    r"(^|\n)[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]|absl::InitializeLog"
+    r"|oneDNN custom operations|cuda_platform|cudart_stub|rebuild TensorFlow"
+)
+NOT_STANDALONE = re.compile(
+    r"^\s*(%run|!|sys\.path|from scripts|import sync_exports)|\.\./", re.M
+)
 
 
 def code_cells(nb):
-    return [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    return [
+        c
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "".join(c["source"]).strip()
+    ]
 
 
 def output_text(out):
@@ -32,7 +40,9 @@ def notebook(request):
 
 
 def test_book_has_chapters():
-    assert [p.stem[:2] for p in CHAPTERS] == [f"{i:02d}" for i in range(1, len(CHAPTERS) + 1)]
+    assert [p.stem[:2] for p in CHAPTERS] == [
+        f"{i:02d}" for i in range(1, len(CHAPTERS) + 1)
+    ]
 
 
 def test_kernel_is_python3(notebook):
@@ -54,8 +64,12 @@ def test_no_errors_noise_or_machine_paths(notebook):
         for out in cell.get("outputs", []):
             assert out["output_type"] != "error", f"{name} cell {i} stores a traceback"
             text = output_text(out)
-            assert not TF_NOISE.search(text), f"{name} cell {i} shows TensorFlow log noise"
-            assert not MACHINE_PATH.search(text), f"{name} cell {i} shows a machine path"
+            assert not TF_NOISE.search(text), (
+                f"{name} cell {i} shows TensorFlow log noise"
+            )
+            assert not MACHINE_PATH.search(text), (
+                f"{name} cell {i} shows a machine path"
+            )
 
 
 def test_stands_alone(notebook):
@@ -74,7 +88,32 @@ def test_starts_with_a_title(notebook):
 
 
 def test_checks_some_outputs(notebook):
-    """Every chapter backs its claims with compared outputs (cells tagged nbval-check-output)."""
+    """Every chapter backs its claims with compared outputs (cells tagged
+    nbval-check-output).
+    """
     name, nb = notebook
-    checked = [c for c in code_cells(nb) if "nbval-check-output" in c["metadata"].get("tags", [])]
+    checked = [
+        c
+        for c in code_cells(nb)
+        if "nbval-check-output" in c["metadata"].get("tags", [])
+    ]
     assert checked and all(c["outputs"] for c in checked), name
+
+
+def test_every_figure_has_alt_text(notebook):
+    """myst-nb reads a figure's alt text from the cell's metadata (mystnb.image.alt)."""
+    name, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        images = [
+            o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})
+        ]
+        if not images:
+            continue
+        mystnb = cell["metadata"].get("mystnb", {})
+        alt = mystnb.get("image", {}).get("alt", "")
+        assert len(alt.split()) >= 12, f"{name} cell {i}: a figure without alt text"
+        caption = mystnb.get("figure", {})
+        if caption:
+            assert caption.get("caption") and caption.get("name", "").startswith(
+                "fig-"
+            ), f"{name} cell {i}: a figure needs a caption and a name fig-..."

@@ -1,11 +1,16 @@
-"""The sampling chapter's exported code: temperatures, prompts, and the two generators agreeing."""
+"""The sampling chapter's exported code: temperatures, prompts, and the two generators
+agreeing.
+"""
 
 import numpy as np
 import pytest
 
 from conftest import exported_namespace
 
-TEXT = "supposing that truth is a woman--what then? is there not ground for suspecting " * 30
+TEXT = (
+    "supposing that truth is a woman--what then? is there not ground for suspecting "
+    * 30
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +54,9 @@ def test_samples_follow_the_distribution(code):
 
 def test_both_generators_agree_within_the_window(code, setup):
     loader, model, stepper = setup
-    refeed = code["generate_refeed"](model, loader, "truth", 30, temperature=1.0, seed=5)
+    refeed = code["generate_refeed"](
+        model, loader, "truth", 30, temperature=1.0, seed=5
+    )
     stateful = code["generate"](
         model, loader, "truth", 30, temperature=1.0, seed=5, stepper=stepper
     )
@@ -58,8 +65,12 @@ def test_both_generators_agree_within_the_window(code, setup):
 
 def test_seeds_reproduce_and_batches_differ(code, setup):
     loader, model, stepper = setup
-    a = code["generate"](model, loader, "Truth", 50, seed=1, num_samples=3, stepper=stepper)
-    b = code["generate"](model, loader, "Truth", 50, seed=1, num_samples=3, stepper=stepper)
+    a = code["generate"](
+        model, loader, "Truth", 50, seed=1, num_samples=3, stepper=stepper
+    )
+    b = code["generate"](
+        model, loader, "Truth", 50, seed=1, num_samples=3, stepper=stepper
+    )
     assert a == b and len(set(a)) == 3 and all(len(s) == 50 for s in a)
 
 
@@ -77,4 +88,6 @@ def test_bad_prompts_are_refused(code, setup, prompt, message):
 def test_num_samples_must_be_a_positive_integer(code, setup, num_samples):
     loader, model, stepper = setup
     with pytest.raises(ValueError, match="num_samples"):
-        code["generate"](model, loader, "truth", 5, num_samples=num_samples, stepper=stepper)
+        code["generate"](
+            model, loader, "truth", 5, num_samples=num_samples, stepper=stepper
+        )

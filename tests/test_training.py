@@ -1,4 +1,6 @@
-"""The training chapter's exported code: checkpoints resume the same run; interruptions lose nothing."""
+"""The training chapter's exported code: checkpoints resume the same run; interruptions
+lose nothing.
+"""
 
 from dataclasses import replace
 
@@ -39,21 +41,38 @@ def fresh(code, recipe, seed):
 
 def test_resumed_run_equals_an_uninterrupted_one(code, recipe, tmp_path):
     loader, model, evaluate = fresh(code, recipe, seed=0)
-    whole = code["train"](model, loader, recipe, str(tmp_path / "whole"), evaluate, eval_every=4)
+    whole = code["train"](
+        model, loader, recipe, str(tmp_path / "whole"), evaluate, eval_every=4
+    )
 
     loader, model, evaluate = fresh(code, recipe, seed=0)
     code["train"](
-        model, loader, recipe, str(tmp_path / "split"), evaluate, until_step=6, eval_every=4
+        model,
+        loader,
+        recipe,
+        str(tmp_path / "split"),
+        evaluate,
+        until_step=6,
+        eval_every=4,
     )
     loader, model, evaluate = fresh(
         code, recipe, seed=99
     )  # a new session: other weights, other batches
-    resumed = code["train"](model, loader, recipe, str(tmp_path / "split"), evaluate, eval_every=4)
+    resumed = code["train"](
+        model, loader, recipe, str(tmp_path / "split"), evaluate, eval_every=4
+    )
 
     assert whole["step"] == [4, 8, 12]
-    again = code["train"](model, loader, recipe, str(tmp_path / "whole"), evaluate, eval_every=4)
+    again = code["train"](
+        model, loader, recipe, str(tmp_path / "whole"), evaluate, eval_every=4
+    )
     assert again == whole  # a finished run is restored, not trained further
-    assert resumed["step"] == [4, 6, 8, 12]  # the first session also evaluated where it stopped
+    assert resumed["step"] == [
+        4,
+        6,
+        8,
+        12,
+    ]  # the first session also evaluated where it stopped
     resumed_at = dict(zip(resumed["step"], resumed["val_loss"]))
     for step, loss in zip(whole["step"], whole["val_loss"]):
         np.testing.assert_allclose(resumed_at[step], loss, rtol=1e-5)
@@ -66,11 +85,16 @@ def test_an_interrupted_run_saves_a_checkpoint(code, recipe, tmp_path):
     def evaluate_then_interrupt():
         calls.append(1)
         if len(calls) == 2:
-            raise KeyboardInterrupt  # as if the reader pressed stop during the second evaluation
+            # as if the reader pressed stop during the second evaluation
+            raise KeyboardInterrupt
         return evaluate()
 
-    code["train"](model, loader, recipe, str(tmp_path), evaluate_then_interrupt, eval_every=4)
-    assert (tmp_path / "ckpt-8.index").exists()  # saved at the step it was interrupted in
+    code["train"](
+        model, loader, recipe, str(tmp_path), evaluate_then_interrupt, eval_every=4
+    )
+    assert (
+        tmp_path / "ckpt-8.index"
+    ).exists()  # saved at the step it was interrupted in
     loader, model, evaluate = fresh(code, recipe, seed=1)
     curve = code["train"](model, loader, recipe, str(tmp_path), evaluate, eval_every=4)
     assert curve["step"] == [4, 12]  # steps 9-12 were trained after the resume

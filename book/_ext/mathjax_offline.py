@@ -1,12 +1,18 @@
 """Serve MathJax from the book itself, so its math renders with no internet.
 
 Sphinx loads MathJax from a CDN by default. `_config.yml` points `mathjax_path` at
-`_static/mathjax/tex-mml-chtml.js` instead, and this extension puts MathJax 3 there: it copies
-the files that this combined component loads (itself, its CHTML fonts, the TeX extensions it
-autoloads, the menu and the accessibility tools behind it) from the copy of MathJax 3.2.2 that
-the PyPI package `sphinx-mathjax-offline` ships (pinned in requirements.txt). Only its files are
+`_static/mathjax/tex-mml-chtml.js` instead, and this extension puts MathJax 3 there: it
+copies
+the files that this combined component loads (itself, its CHTML fonts, the TeX
+extensions it
+autoloads, the menu and the accessibility tools behind it) from the copy of MathJax
+3.2.2 that
+the PyPI package `sphinx-mathjax-offline` ships (pinned in requirements.txt). Only its
+files are
 used, not its own Sphinx hook, which would copy all 24 MB and pick another component.
+
 """
+
 import shutil
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -33,7 +39,9 @@ def mathjax_source():
 
 
 def _not_needed(folder, names):
-    """copytree filter: the other combined components, the SVG output and Node-only code."""
+    """copytree filter: the other combined components, the SVG output and Node-only
+    code.
+    """
     skip = set()
     if Path(folder) == mathjax_source():
         skip |= {n for n in names if n.endswith(".js") and n != COMPONENT}
@@ -46,10 +54,10 @@ def _not_needed(folder, names):
 def check_config(app, config):
     if config.mathjax_path != f"{TARGET}/{COMPONENT}":
         raise ExtensionError(
-            f"mathjax_offline: set `mathjax_path: {TARGET}/{COMPONENT}` under sphinx.config "
-            f"in _config.yml (it is {config.mathjax_path!r})"
+            f"mathjax_offline: set `mathjax_path: {TARGET}/{COMPONENT}` under "
+            f"sphinx.config in _config.yml (it is {config.mathjax_path!r})"
         )
-    mathjax_source()  # fail early, before any page is written, when the package is missing
+    mathjax_source()  # fail early, before any page is written, if it is missing
 
 
 def copy_mathjax(app, exception):

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Point the book's launch links at a GitHub repository.
+
+The Colab and repository buttons of every rendered chapter follow `repository:` in
+_config.yml, and the README's "Open in Colab" badges follow the same address. The
+Pages workflow runs this with the repository it runs in, so the published book's
+buttons are right in any fork with no hand edit:
+
+    python scripts/set_repository.py https://github.com/OWNER/NAME --branch main
+    python scripts/set_repository.py           # redo the README's table (new chapter)
+    python scripts/set_repository.py --check   # README badges agree with _config.yml?
+
+Run it once by hand in a new fork (and commit) to fix the README's badges too.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+GITHUB_REPO = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
+BRANCH = re.compile(r"[\w./-]+")
+BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+TABLE = re.compile(r"(<!-- chapters:start -->\n)(.*?)(<!-- chapters:end -->)", re.S)
+
+
+def colab_url(url, branch, notebook):
+    """Colab's address for a notebook (a path relative to the repository root)."""
+    owner_repo = url.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{notebook}"
+
+
+def repository(root=ROOT):
+    """(url, branch) as _config.yml gives them."""
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"]["url"], config["repository"].get("branch", "main")
+
+
+def chapter_table(root=ROOT):
+    """The README's chapter map: title, notebook and a Colab badge for each chapter."""
+    url, branch = repository(root)
+    rows = ["| Chapter | Notebook | Run it |", "| --- | --- | --- |"]
+    for path in sorted((root / "book").glob("[0-9][0-9]_*.ipynb")):
+        title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
+        number = int(path.name[:2])
+        notebook = path.relative_to(root).as_posix()
+        badge = f"[![Open in Colab]({BADGE})]({colab_url(url, branch, notebook)})"
+        rows.append(
+            f"| {number}. {title.lstrip('# ')} | [`{notebook}`]({notebook}) | {badge} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def readme_with_table(root=ROOT):
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    if not TABLE.search(readme):
+        raise LookupError("README.md has no <!-- chapters:start/end --> block")
+    return TABLE.sub(lambda m: m.group(1) + chapter_table(root) + m.group(3), readme)
+
+
+def set_repository(url, branch, root=ROOT):
+    """Rewrite `repository:` url and branch in _config.yml, then the README table."""
+    if not GITHUB_REPO.fullmatch(url):
+        raise ValueError(
+            f"{url!r} is not a GitHub repository address; "
+            "give one like https://github.com/OWNER/NAME"
+        )
+    if not BRANCH.fullmatch(branch):
+        raise ValueError(f"{branch!r} is not a branch name")
+    config_path = root / "_config.yml"
+    config = config_path.read_text(encoding="utf-8")
+    block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", config, re.M)
+    if not block:
+        raise LookupError("_config.yml has no `repository:` section")
+    body = re.sub(r"^(\s+url:).*$", rf"\1 {url}", block.group(1), flags=re.M)
+    body = re.sub(r"^(\s+branch:).*$", rf"\1 {branch}", body, flags=re.M)
+    config = config[: block.start(1)] + body + config[block.end(1) :]
+    config_path.write_text(config, encoding="utf-8")
+    if repository(root) != (url, branch):
+        raise RuntimeError("_config.yml's repository section has an unexpected form")
+    (root / "README.md").write_text(readme_with_table(root), encoding="utf-8")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "url", nargs="?", help="https://github.com/OWNER/NAME (default: _config.yml's)"
+    )
+    parser.add_argument("--branch", default="main", help="branch (default: main)")
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args(argv)
+    if args.check:
+        current = (ROOT / "README.md").read_text(encoding="utf-8")
+        if current != readme_with_table():
+            print("README.md's chapter table is stale: run scripts/set_repository.py")
+            return 1
+        print("README.md's chapter table matches _config.yml and the chapters.")
+        return 0
+    url, branch = (args.url.rstrip("/"), args.branch) if args.url else repository()
+    try:
+        set_repository(url, branch)
+    except (ValueError, LookupError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"launch links point to {url} (branch {branch})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
