@@ -13,7 +13,6 @@ python scripts/landing_sample.py --check  # exit 1 if the page shows another tex
 import argparse
 import re
 import sys
-import textwrap
 from pathlib import Path
 
 import nbformat
@@ -49,14 +48,8 @@ def sample_on_page(path=PAGE):
 
 
 def same_text(a, b):
-    """Equal up to line wrapping (the page wraps the sample to fit its column)."""
-    return a.split() == b.split()
-
-
-def wrapped(text, width=80):
-    return "\n".join(
-        textwrap.fill(line, width) if line else "" for line in text.split("\n")
-    )
+    """The page shows the sample as printed (the site's CSS wraps long lines)."""
+    return a == b
 
 
 def main(argv=None):
@@ -76,7 +69,7 @@ def main(argv=None):
         return 0 if same else 1
     page = PAGE.read_text(encoding="utf-8")
     PAGE.write_text(
-        BLOCK.sub(lambda m: m.group(1) + wrapped(sample) + m.group(3), page),
+        BLOCK.sub(lambda m: m.group(1) + sample + m.group(3), page),
         encoding="utf-8",
     )
     print(f"updated {PAGE.relative_to(ROOT)}")

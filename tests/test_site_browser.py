@@ -1,12 +1,16 @@
-"""The built site as a reader sees it: every page of the table of contents in headless Chromium.
+"""The built site as a reader sees it: every page of the table of contents in Chromium.
 
-The site is served from 127.0.0.1 and every request to any other host is blocked, so these tests
-also prove that the book works offline (MathJax included). Each page's full-page screenshot is
-kept in test-artifacts/screenshots/<page>.png.
+The site is served from 127.0.0.1 and every request to any other host is blocked, so
+these tests also prove that the book works offline (MathJax and axe-core included). Each
+page's full-page screenshot is kept in test-artifacts/screenshots/<page>.png.
 
-Chromium is Debian's /usr/bin/chromium (or the binary that $CHROMIUM names), driven by the
-`playwright` package, which never downloads a browser of its own here. Without it the browser
-tests are skipped, except in CI (CI=true), where .ci/run installs it and its absence is a failure.
+On every page: code fits its box on a wide screen, the page fits a phone, and axe-core
+finds no serious or critical accessibility problem.
+
+Chromium is Debian's /usr/bin/chromium (or the binary that $CHROMIUM names), driven by
+the `playwright` package, which never downloads a browser of its own here. Without it
+the browser tests are skipped, except in CI (CI=true), where .ci/run installs it and
+its absence is a failure.
 """
 
 import functools
@@ -30,7 +34,7 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
 def toc_files(entry):
-    """The `file:` entries of _toc.yml (root, chapters, parts, sections), in reading order."""
+    """The `file:` entries of _toc.yml (root, chapters, parts, sections), in order."""
     if isinstance(entry, dict):
         if "root" in entry:
             yield entry["root"]
@@ -46,11 +50,14 @@ def source_of(docname):
     for suffix in (".ipynb", ".md"):
         if (ROOT / f"{docname}{suffix}").is_file():
             return ROOT / f"{docname}{suffix}"
-    raise FileNotFoundError(f"_toc.yml names {docname}, which has no .ipynb or .md source")
+    raise FileNotFoundError(
+        f"_toc.yml names {docname}, which has no .ipynb or .md source"
+    )
 
 
 PAGES = [
-    str(Path(f).with_suffix("")) for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    str(Path(f).with_suffix(""))
+    for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
 ]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
@@ -58,7 +65,8 @@ CODE_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 MATH = re.compile(
     r"\$\$.+?\$\$"  # display math
-    r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)\$(?!\d)"  # inline math, as MyST's dollarmath reads it
+    # inline math, as MyST's dollarmath reads it
+    r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)\$(?!\d)"
     r"|\\begin\{|\{math\}",  # amsmath environments, math roles and directives
     re.S,
 )
@@ -86,13 +94,15 @@ def words(text):
 
 
 def colab_url(notebook):
-    owner_repo = CONFIG["repository"]["url"].removeprefix("https://github.com/").strip("/")
+    owner_repo = (
+        CONFIG["repository"]["url"].removeprefix("https://github.com/").strip("/")
+    )
     branch = CONFIG["repository"].get("branch", "main")
     path = notebook.relative_to(ROOT).as_posix()
     return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{path}"
 
 
-# --- without a browser: the built pages fetch nothing from the internet --------------------------
+# --- without a browser: the built pages fetch nothing from the internet ---------------
 
 EXTERNAL = re.compile(r"^(https?:)?//", re.I)
 
@@ -103,16 +113,24 @@ def test_pages_load_no_asset_from_the_internet(built_site):
     problems = []
     for page in html.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        for tag in re.findall(r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*>", text):
+        for tag in re.findall(
+            r"<(?:script|img|iframe|source|audio|video|embed)\b[^>]*>", text
+        ):
             src = re.search(r'\bsrc="([^"]*)"', tag)
             if src and EXTERNAL.match(src.group(1)):
                 problems.append(f"{page.relative_to(html)}: {tag}")
         for tag in re.findall(r"<link\b[^>]*>", text):
             href = re.search(r'\bhref="([^"]*)"', tag)
-            if href and EXTERNAL.match(href.group(1)) and not re.search(r'rel="canonical"', tag):
+            if (
+                href
+                and EXTERNAL.match(href.group(1))
+                and not re.search(r'rel="canonical"', tag)
+            ):
                 problems.append(f"{page.relative_to(html)}: {tag}")
     for sheet in html.rglob("*.css"):
-        for url in re.findall(r"(?:url\(|@import\s+)['\"]?([^'\")\s;]+)", sheet.read_text("utf-8")):
+        for url in re.findall(
+            r"(?:url\(|@import\s+)['\"]?([^'\")\s;]+)", sheet.read_text("utf-8")
+        ):
             if EXTERNAL.match(url):
                 problems.append(f"{sheet.relative_to(html)}: {url}")
     assert not problems, "assets loaded from the internet:\n" + "\n".join(problems)
@@ -125,7 +143,7 @@ def test_mathjax_is_served_by_the_site(built_site):
     assert (mathjax.parent / "output" / "chtml" / "fonts" / "woff-v2").is_dir()
 
 
-# --- in the browser --------------------------------------------------------------------------------
+# --- in the browser -------------------------------------------------------------------
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -153,22 +171,26 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        reason = "the playwright package is not installed (pip install -r requirements.txt)"
+        reason = (
+            "the playwright package is not installed (pip install -r requirements.txt)"
+        )
     if reason is None and not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium) - the browser tests need it"
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the browser tests, but {reason}")
         pytest.skip(reason)
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True
+        )
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
 def page_visit(browser, site_url):
-    """Open a page with the network cut off beyond 127.0.0.1; record errors and blocked requests."""
+    """Open a page with no network beyond 127.0.0.1; record errors and blocked URLs."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     record = {"errors": [], "blocked": []}
 
@@ -213,12 +235,14 @@ def test_page_renders(page_visit, docname):
     h1 = page.locator("article h1")
     assert h1.count() == 1 and h1.first.is_visible(), "the page should show one <h1>"
     h1_text = h1.first.evaluate(
-        "h => { const c = h.cloneNode(true); c.querySelectorAll('.headerlink').forEach(a => a.remove());"
+        "h => { const c = h.cloneNode(true);"
+        " c.querySelectorAll('.headerlink').forEach(a => a.remove());"
         " return c.textContent.trim(); }"
     )
     assert h1_text and page.title() == f"{h1_text} — {CONFIG['title']}"
     page_headings = [
-        words(t) for t in page.locator("article :is(h1,h2,h3,h4,h5,h6)").all_text_contents()
+        words(t)
+        for t in page.locator("article :is(h1,h2,h3,h4,h5,h6)").all_text_contents()
     ]
     missing = [
         h
@@ -228,13 +252,16 @@ def test_page_renders(page_visit, docname):
     assert not missing, f"headings of {source.name} missing from the page: {missing}"
 
     # Offline, and no script errors
-    assert not record["blocked"], f"the page tried to reach the internet: {record['blocked']}"
+    assert not record["blocked"], (
+        f"the page tried to reach the internet: {record['blocked']}"
+    )
     assert not record["errors"], "console errors:\n" + "\n".join(record["errors"])
 
     # Images
     broken = page.evaluate(
         "() => Array.from(document.images)"
-        ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src)"
+        ".filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.currentSrc || i.src)"
     )
     assert not broken, f"images that did not load: {broken}"
 
@@ -252,10 +279,13 @@ def test_page_renders(page_visit, docname):
     if source.suffix != ".ipynb":
         return
 
-    # Notebook pages: the committed outputs show, and the Colab button opens this very notebook.
+    # Notebook pages: the committed outputs show, and the Colab button opens this very
+    # notebook.
     outputs = page.locator("article .cell_output")
     assert outputs.count() > 0, "a chapter page should show its code cells' outputs"
-    assert any(outputs.nth(i).is_visible() for i in range(outputs.count())), "no output is visible"
+    assert any(outputs.nth(i).is_visible() for i in range(outputs.count())), (
+        "no output is visible"
+    )
 
     links = page.locator('a[href^="https://colab.research.google.com/"]')
     hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
@@ -265,7 +295,242 @@ def test_page_renders(page_visit, docname):
 
 
 def test_every_chapter_is_in_the_browser_run():
-    chapters = {str(p.relative_to(ROOT).with_suffix("")) for p in sync_exports.chapters()}
+    chapters = {
+        str(p.relative_to(ROOT).with_suffix("")) for p in sync_exports.chapters()
+    }
     assert chapters <= set(PAGES), "chapters missing from _toc.yml: " + ", ".join(
         chapters - set(PAGES)
     )
+
+
+# --- on every screen: code fits its box, pages fit a phone, axe finds nothing serious
+
+# Where a code cell must show its 88 columns whole (ruff format --line-length 88, and
+# book/_static/wide-code.css makes the room), and a phone, where a code block may
+# scroll inside its own box but the page itself may not scroll sideways.
+WIDE_SCREENS = [(1280, 800), (1440, 900)]
+PHONE = (390, 844)
+
+# Open every collapsed cell ("Show code cell source"), so that what it hides is measured
+# and checked too, and end its fade-in at once.
+OPEN_COLLAPSED = """() => {
+  document.querySelectorAll('article details').forEach(d => { d.open = true; });
+  document.body.getBoundingClientRect();
+  document.getAnimations().forEach(a => a.finish());
+}"""
+
+# Every block of code or output, with its widths: each cell's input, each of its outputs
+# (and any <pre> inside one), and each code block of the Markdown. `cell` counts the
+# page's code cells from 1; `n` numbers a cell's outputs, or the Markdown code blocks.
+CODE_BLOCKS = """() => {
+  const blocks = [];
+  const seen = new Set();
+  const add = (el, kind, cell, n) => {
+    if (seen.has(el) || ['SCRIPT', 'STYLE', 'LINK'].includes(el.tagName)) return;
+    seen.add(el);
+    const text = el.textContent;
+    blocks.push({
+      kind, cell, n,
+      text: kind === 'input' ? text : text.slice(0, 200),
+      longest: Math.max(...text.split('\\n').map(line => line.length)),
+      rendered: el.getClientRects().length > 0,
+      scroll: el.scrollWidth,
+      client: el.clientWidth,
+    });
+  };
+  document.querySelectorAll('article .cell').forEach((cell, i) => {
+    cell.querySelectorAll('.cell_input pre').forEach(el => add(el, 'input', i + 1, 0));
+    cell.querySelectorAll('.cell_output > *').forEach((output, j) => {
+      add(output, 'output', i + 1, j + 1);
+      output.querySelectorAll('pre').forEach(el => add(el, 'output', i + 1, j + 1));
+    });
+  });
+  let n = 0;
+  document.querySelectorAll('article pre').forEach(el => {
+    if (!el.closest('.cell')) add(el, 'code block', 0, ++n);
+  });
+  return blocks;
+}"""
+
+# What makes a page wider than the viewport: the outermost elements that reach past its
+# right edge and are neither inside a box that scrolls or clips nor in a fixed drawer.
+STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth;
+  const contained = el => {
+    for (let p = el; p && p !== document.body; p = p.parentElement) {
+      const style = getComputedStyle(p);
+      if (style.position === 'fixed') return true;
+      if (p !== el && style.overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const out = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const box = el.getBoundingClientRect();
+    if (box.width > 0 && box.right > width + 0.5 && !contained(el)
+        && !out.some(outer => outer.contains(el))) {
+      out.push(el);
+    }
+  }
+  return out.slice(0, 5).map(el => {
+    const name = [el.tagName.toLowerCase(), ...el.classList].join('.');
+    const text = el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 60);
+    return `${name} (right edge at ${Math.round(el.getBoundingClientRect().right)}px)`
+      + (text ? `: "${text}"` : '');
+  });
+}"""
+
+# All of axe-core's default rules, in two runs. Its contrast rule measures every element
+# with text, and a chapter's highlighted code is thousands of spans in a few dozen
+# colour pairs: checking each would take most of this module's time. So contrast is
+# checked everywhere outside code blocks, and inside them on one element per kind,
+# colour and background (a block's own text; each token class of the highlighter).
+AXE_RUN = """async () => {
+  const picks = new Map();
+  const pick = (el, key, size) => {
+    const had = picks.get(key);
+    if (!had || size < had.size) picks.set(key, {el, size});
+  };
+  for (const pre of document.querySelectorAll('article pre')) {
+    const style = getComputedStyle(pre);
+    const where = [style.backgroundColor, !!pre.closest('details')].join();
+    const size = pre.getElementsByTagName('*').length;
+    pick(pre, ['pre', style.color, where].join('|'), size);
+    for (const span of pre.querySelectorAll('span')) {
+      const token = getComputedStyle(span);
+      const colours = [token.color, token.backgroundColor, where];
+      pick(span, [span.className, ...colours].join('|'), 0);
+    }
+  }
+  const only = {resultTypes: ['violations']};
+  const rest = await axe.run(
+    document, {...only, rules: {'color-contrast': {enabled: false}}});
+  const contrast = await axe.run(
+    {include: [document, ...[...picks.values()].map(p => p.el)],
+     exclude: [['article pre']]},
+    {...only, runOnly: ['color-contrast']});
+  return [...rest.violations, ...contrast.violations];
+}"""
+
+
+@pytest.fixture(scope="module")
+def axe_script():
+    """axe-core itself (axe.min.js, shipped inside the Python package: no download)."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        reason = (
+            "axe-playwright-python is not installed (pip install -r requirements.txt)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the accessibility tests, but {reason}")
+        pytest.skip(reason)
+    return Axe().axe_script
+
+
+def first_line(text):
+    line = next((line for line in text.splitlines() if line.strip()), "").strip()
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+def cell_numbers(source, blocks):
+    """Page cell -> its index in the notebook's cells (nb.cells[i], from 0), matched by
+    the source it shows; {} for a Markdown page."""
+    if source.suffix != ".ipynb":
+        return {}
+    unclaimed = {}
+    for index, cell in enumerate(nbformat.read(source, as_version=4).cells):
+        if cell.cell_type == "code":
+            unclaimed.setdefault(cell.source.strip(), []).append(index)
+    numbers = {}
+    for block in blocks:
+        if block["kind"] == "input" and unclaimed.get(block["text"].strip()):
+            numbers[block["cell"]] = unclaimed[block["text"].strip()].pop(0)
+    return numbers
+
+
+def block_name(block, numbers):
+    if block["kind"] == "code block":
+        return f"Markdown code block {block['n']}"
+    cell = block["cell"]
+    name = (
+        f"cell {numbers[cell]}" if cell in numbers else f"code cell {cell} of the page"
+    )
+    part = "input" if block["kind"] == "input" else f"output {block['n']}"
+    return f"{name} {part}"
+
+
+def sideways_scrolling(page, source):
+    """Blocks wider than their box on a wide screen, and a page wider than a phone."""
+    problems = []
+    for width, height in WIDE_SCREENS:
+        page.set_viewport_size({"width": width, "height": height})
+        blocks = page.evaluate(CODE_BLOCKS)
+        numbers = cell_numbers(source, blocks)
+        for block in blocks:
+            name = block_name(block, numbers)
+            if not block["rendered"]:
+                problems.append(f"{width}x{height}: {name} is not shown, not measured")
+            elif block["scroll"] > block["client"]:
+                problems.append(
+                    f"{width}x{height}: {name} is {block['scroll']}px wide in a "
+                    f"{block['client']}px box (longest line {block['longest']} "
+                    f"characters): {first_line(block['text'])!r}"
+                )
+
+    width, height = PHONE
+    page.set_viewport_size({"width": width, "height": height})
+    scroll, client = page.evaluate(
+        "() => [document.documentElement.scrollWidth,"
+        " document.documentElement.clientWidth]"
+    )
+    if scroll > client:
+        culprits = "; ".join(page.evaluate(STICKING_OUT)) or "(none found)"
+        problems.append(
+            f"{width}x{height}: the page scrolls sideways, {scroll}px wide in a "
+            f"{client}px viewport. Sticking out: {culprits}"
+        )
+    return problems
+
+
+def describe_violation(violation):
+    lines = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']}"
+        f" - {violation['helpUrl']}"
+    ]
+    for node in violation["nodes"][:5]:
+        html = re.sub(r"\s+", " ", node["html"])
+        lines.append(f"    at {' '.join(node['target'])}: {html[:150]}")
+        summary = (node.get("failureSummary") or "").splitlines()
+        lines.extend(f"      {line.strip()}" for line in summary[1:3])
+    if len(violation["nodes"]) > 5:
+        lines.append(f"    ... and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("docname", PAGES)
+def test_page_fits_every_screen_and_passes_axe(page_visit, axe_script, docname):
+    """One visit per page for both checks, with every collapsed cell opened."""
+    page, record = page_visit(docname)
+    page.evaluate("() => window.MathJax?.startup?.promise.then(() => true)")
+    page.evaluate(OPEN_COLLAPSED)
+
+    page.evaluate(axe_script)
+    violations = page.evaluate(AXE_RUN)
+    serious = [v for v in violations if v["impact"] in ("critical", "serious")]
+    assert not record["blocked"], f"axe reached for the internet: {record['blocked']}"
+
+    sideways = sideways_scrolling(page, source_of(docname))
+
+    report = []
+    if sideways:
+        report.append(
+            "sideways scrolling (cells are numbered from 0, as in the notebook file; "
+            "printed text wraps, but code and other outputs must keep their lines "
+            "within 88 characters):\n" + "\n".join(sideways)
+        )
+    if serious:
+        report.append(
+            "axe-core reports:\n" + "\n".join(describe_violation(v) for v in serious)
+        )
+    assert not report, f"{docname}: " + "\n\n".join(report)
