@@ -25,28 +25,35 @@ from sync_exports import load_exported  # noqa: E402
 
 
 def training_speed(book, loader, repeats):
-    """ms per batch of 50 x 40: the source's eager step, compiled, compiled on the fused
-    layer.
-    """
-    keras, tf = book["keras"], book["tf"]
-    batches = [loader.get_batch(40, 50) for _ in range(repeats)]
-    rows = []
-    for name, model_class, compiled in [
-        ("source: eager step", book["CharLSTM"], False),
-        ("compiled step (tf.function)", book["CharLSTM"], True),
-        ("compiled step, fused LSTM layer", book["FusedCharLSTM"], True),
-    ]:
-        keras.utils.set_random_seed(0)
-        model = model_class(loader.num_chars)
-        step = book["make_train_step"](
-            model, keras.optimizers.Adam(1e-3), compiled=compiled
-        )
-        rows.append((name, book["ms_per_step"](step, batches)))
-    print("\n| training step, batch 50 x 40 | ms/batch | speed-up vs source |")
-    print("| --- | ---: | ---: |")
-    for name, ms in rows:
-        print(f"| {name} | {ms:.1f} | {rows[0][1] / ms:.1f}x |")
-    del tf
+    """First call (trace + compile) and ms per step of every path in chapter 4, at the
+    source's batch and the main recipe's; mixed_bfloat16 where the CPU has bf16."""
+    keras = book["keras"]
+    times = {
+        shape: book["time_paths"](loader, book["PATHS"], args, repeats)
+        for shape, args in book["SHAPES"].items()
+    }
+    if book["cpu_has_bf16"]():
+        FusedCharLSTM = book["FusedCharLSTM"]
+        bf16_paths = {
+            "fused, bf16, tf.function": (FusedCharLSTM, True, False),
+            "fused, bf16, XLA": (FusedCharLSTM, True, True),
+        }
+        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+        try:
+            for shape, args in book["SHAPES"].items():
+                times[shape].update(
+                    book["time_paths"](loader, bf16_paths, args, repeats)
+                )
+        finally:
+            keras.mixed_precision.set_dtype_policy("float32")
+    shapes = list(times)
+    print("\n| training step | " + " | ".join(f"{s}: ms/step" for s in shapes), end="")
+    print(" | " + " | ".join(f"{s}: first call, s" for s in shapes) + " |")
+    print("| --- |" + " ---: |" * (2 * len(shapes)))
+    for name in times[shapes[0]]:
+        ms = " | ".join(f"{times[s][name][1]:.1f}" for s in shapes)
+        first = " | ".join(f"{times[s][name][0]:.1f}" for s in shapes)
+        print(f"| {name} | {ms} | {first} |")
 
 
 def objectives(book, loader, batches):
@@ -64,9 +71,11 @@ def objectives(book, loader, batches):
         )
         keras.utils.set_random_seed(0)
         loader.rng = np.random.default_rng(0)
-        model = book["CharLSTM"](loader.num_chars)
+        model = book["FusedCharLSTM"](loader.num_chars)  # the chapter's path
+        optimizer = book["make_optimizer"](recipe)
+        jit_compile = book["TRAIN_WITH_XLA"]
         step = book["make_train_step"](
-            model, book["make_optimizer"](recipe), all_positions
+            model, optimizer, all_positions, True, jit_compile
         )
         for _ in range(batches):
             step(*loader.get_batch(40, 50, all_targets=all_positions))
@@ -77,42 +86,47 @@ def objectives(book, loader, batches):
 
 def generation_speed(book, loader, length):
     """Characters per second: the source's re-feed of 40 characters, and stateful
-    one-step generation. Speed does not depend on the weights, so an untrained model
-    serves.
-    """
+    one-step generation with and without XLA. Speed does not depend on the weights, so
+    an untrained model serves."""
     keras, time = book["keras"], book["time"]
     keras.utils.set_random_seed(0)
     model = book["CharLSTM"](loader.num_chars)
-    stepper = book["make_stepper"](model)
     prompt = loader.decode(loader.splits["val"][:40])
-    book["generate"](
-        model, loader, prompt, 5, stepper=stepper
-    )  # trace the compiled step
-    rows = []
-    for name, run, chars, samples in [
+    generate, rows = book["generate"], []
+    steppers = {
+        "tf.function": book["make_stepper"](model),
+        "XLA": book["make_stepper"](model, jit_compile=True),
+    }
+    for stepper in steppers.values():
+        generate(model, loader, prompt, 5, stepper=stepper)  # trace and compile
+    runs = [
         (
             "source: re-feed 40 characters per new one",
             lambda n: book["generate_refeed"](model, loader, prompt, n, seed=0),
             length // 10,
             1,
-        ),
-        (
-            "stateful, compiled one-step",
-            lambda n: book["generate"](
-                model, loader, prompt, n, seed=0, stepper=stepper
-            ),
-            length,
-            1,
-        ),
-        (
-            "stateful, 16 samples per batch",
-            lambda n: book["generate"](
-                model, loader, prompt, n, seed=0, num_samples=16, stepper=stepper
-            ),
-            length,
-            16,
-        ),
-    ]:
+        )
+    ]
+    for name, stepper in steppers.items():
+        runs.append(
+            (
+                f"stateful, one step ({name})",
+                lambda n, s=stepper: generate(model, loader, prompt, n, stepper=s),
+                length,
+                1,
+            )
+        )
+        runs.append(
+            (
+                f"stateful, 16 samples per batch ({name})",
+                lambda n, s=stepper: generate(
+                    model, loader, prompt, n, num_samples=16, stepper=s
+                ),
+                length // 2,
+                16,
+            )
+        )
+    for name, run, chars, samples in runs:
         start = time.perf_counter()
         run(chars)
         rows.append((name, samples * chars / (time.perf_counter() - start)))
@@ -127,17 +141,18 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--repeats", type=int, default=20, help="timed batches per training step"
+        "--repeats", type=int, default=14, help="batches per training-step timing"
     )
     parser.add_argument(
         "--batches", type=int, default=1000, help="training batches per objective"
     )
     parser.add_argument(
-        "--chars", type=int, default=2000, help="characters per stateful generator"
+        "--chars", type=int, default=3000, help="characters per stateful generator"
     )
     args = parser.parse_args(argv)
     book = load_exported("05_sampling")
     tf = book["tf"]
+    tf.get_logger().setLevel("ERROR")  # no notices that many steps are traced
     print(
         f"machine: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, "
