@@ -2,15 +2,11 @@
 
 Sphinx loads MathJax from a CDN by default. `_config.yml` points `mathjax_path` at
 `_static/mathjax/tex-mml-chtml.js` instead, and this extension puts MathJax 3 there: it
-copies
-the files that this combined component loads (itself, its CHTML fonts, the TeX
-extensions it
-autoloads, the menu and the accessibility tools behind it) from the copy of MathJax
-3.2.2 that
-the PyPI package `sphinx-mathjax-offline` ships (pinned in requirements.txt). Only its
-files are
-used, not its own Sphinx hook, which would copy all 24 MB and pick another component.
-
+copies the files that this combined component loads (itself, its CHTML fonts, the TeX
+extensions it autoloads, the menu and the accessibility tools behind it) from the copy
+of MathJax 3.2.2 that the PyPI package `sphinx-mathjax-offline` ships (pinned in
+requirements.txt). Only its files are used, not its own Sphinx hook, which would copy
+all 24 MB and pick another component.
 """
 
 import shutil
