@@ -4,8 +4,9 @@
 Runs the code exactly as the chapters define it (their exported cells), on the same
 batches:
 
-python benchmarks/benchmark.py                 # everything (a few minutes on 2 cores)
+python benchmarks/benchmark.py                 # all but the appendix (minutes, 2 cores)
 python benchmarks/benchmark.py --batches 300   # a shorter objective comparison
+python benchmarks/benchmark.py --distributed   # only the appendix's tf.distribute runs
 
 Needs the corpus in Keras's cache (see the README). Prints Markdown tables; record them,
 with the machine they came from, in benchmarks/README.md.
@@ -15,6 +16,7 @@ import argparse
 import os
 import platform
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,6 +138,54 @@ def generation_speed(book, loader, length):
         print(f"| {name} | {rate:,.0f} | {rate / rows[0][1]:.0f}x |")
 
 
+def distributed_speed(book, loader, devices, rounds, repeats):
+    """ms per step of the appendix's setups, taking turns over rounds: one device,
+    MirroredStrategy on 1 and 2 logical CPU devices, and 1 and 2 worker processes."""
+    np, recipe = book["np"], book["MAIN_RECIPE"]
+    starts = book["window_starts"](loader, recipe.seq_length, recipe.batch_size, 40)
+    model = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
+    model(np.zeros([1, recipe.seq_length], dtype=np.int32))
+    weights, timed = model.get_weights(), starts[:repeats]
+    cores = os.cpu_count()
+    rows = {
+        "one device, no strategy": [],
+        "MirroredStrategy, 1 logical device": [],
+        "MirroredStrategy, 2 logical devices": [],
+        f"MultiWorkerMirroredStrategy, 1 worker, {cores} cores": [],
+        f"MultiWorkerMirroredStrategy, 2 workers, {cores // 2} core(s) each": [],
+    }
+    names = list(rows)
+    with tempfile.TemporaryDirectory() as folder:
+        jobs = {
+            n: book["prepare_job"](
+                Path(folder) / f"{n}_workers",
+                loader.splits["train"],
+                starts,
+                weights,
+                recipe,
+                n,
+            )
+            for n in (1, 2)
+        }
+        for _ in range(rounds):
+            rows[names[0]].append(
+                book["time_one_device"](loader, recipe, weights, timed)[1]
+            )
+            for name, count in zip(names[1:3], (1, 2)):
+                rows[name].append(
+                    book["time_mirrored"](
+                        devices[:count], loader, recipe, weights, timed
+                    )[1]
+                )
+            for name, count in zip(names[3:], (1, 2)):
+                rows[name].append(book["chief_ms_per_step"](jobs[count], count))
+    base = np.median(rows[names[0]])
+    print("\n| distributed step, main 64 x 64 | ms/step | vs one device |")
+    print("| --- | ---: | ---: |")
+    for name, values in rows.items():
+        print(f"| {name} | {np.median(values):.1f} | {np.median(values) / base:.2f}x |")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -149,9 +199,21 @@ def main(argv=None):
     parser.add_argument(
         "--chars", type=int, default=3000, help="characters per stateful generator"
     )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="time only the appendix's tf.distribute setups",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of the distributed timings"
+    )
     args = parser.parse_args(argv)
-    book = load_exported("05_sampling")
+    book = load_exported(
+        "07_distributed_training" if args.distributed else "05_sampling"
+    )
     tf = book["tf"]
+    # Before TensorFlow's first operation: two logical CPU devices for MirroredStrategy.
+    devices = book["split_cpu"](2) if args.distributed else None
     tf.get_logger().setLevel("ERROR")  # no notices that many steps are traced
     print(
         f"machine: {platform.processor() or platform.machine()}, "
@@ -160,6 +222,9 @@ def main(argv=None):
         f"TensorFlow {tf.__version__}"
     )
     loader = book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
+    if args.distributed:
+        distributed_speed(book, loader, devices, args.rounds, args.repeats)
+        return
     training_speed(book, loader, args.repeats)
     generation_speed(book, loader, args.chars)
     objectives(book, loader, args.batches)

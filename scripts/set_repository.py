@@ -46,12 +46,12 @@ def chapter_table(root=ROOT):
     rows = ["| Chapter | Notebook | Run it |", "| --- | --- | --- |"]
     for path in sorted((root / "book").glob("[0-9][0-9]_*.ipynb")):
         title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
-        number = int(path.name[:2])
+        title = title.lstrip("# ")
+        if not title.startswith("Appendix"):  # appendices are not numbered
+            title = f"{int(path.name[:2])}. {title}"
         notebook = path.relative_to(root).as_posix()
         badge = f"[![Open in Colab]({BADGE})]({colab_url(url, branch, notebook)})"
-        rows.append(
-            f"| {number}. {title.lstrip('# ')} | [`{notebook}`]({notebook}) | {badge} |"
-        )
+        rows.append(f"| {title} | [`{notebook}`]({notebook}) | {badge} |")
     return "\n".join(rows) + "\n"
 
 

@@ -14,7 +14,7 @@ MACHINE_PATH = re.compile(
 TF_NOISE = re.compile(
     r"(^|\n)[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]|absl::InitializeLog"
     r"|oneDNN custom operations|cuda_platform|cudart_stub|rebuild TensorFlow"
-    r"|WARNING:tensorflow:"
+    r"|WARNING:tensorflow:|INFO:tensorflow:"
 )
 NOT_STANDALONE = re.compile(
     r"^\s*(%run|!|sys\.path|from scripts|import sync_exports)|\.\./", re.M

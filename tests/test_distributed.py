@@ -1,0 +1,246 @@
+"""The tf.distribute appendix's helpers: ports, TF_CONFIG, shards, the input pipeline,
+the distributed step, the worker script, and stopping workers when one fails.
+"""
+
+import ast
+import json
+import os
+import socket
+import textwrap
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from conftest import exported_namespace
+
+TEXT = "the quick brown fox jumps over the lazy dog. " * 40
+
+
+@pytest.fixture(scope="module")
+def code():
+    return exported_namespace("07_distributed_training")
+
+
+@pytest.fixture(scope="module")
+def loader(code):
+    return code["DataLoader"](TEXT, seed=3)
+
+
+def test_free_ports_are_distinct_and_bindable(code):
+    ports = code["free_ports"](4)
+    assert len(set(ports)) == 4
+    for port in ports:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))  # raises if the port is taken
+
+
+def test_tf_config_is_what_a_host_is_given(code):
+    hosts = ["a.example:2222", "b.example:2222", "c.example:2222"]
+    config = json.loads(code["tf_config"](hosts, 2))
+    assert config == {
+        "cluster": {"worker": hosts},
+        "task": {"type": "worker", "index": 2},
+    }
+    with pytest.raises(ValueError, match="index 3 is not a worker of 3"):
+        code["tf_config"](hosts, 3)
+    with pytest.raises(ValueError, match="share an address"):
+        code["tf_config"](["a:1", "a:1"], 0)
+
+
+@pytest.mark.parametrize(
+    "global_batch, replicas, pipelines",
+    [(64, 2, 1), (64, 2, 2), (64, 8, 2), (12, 6, 3)],
+)
+def test_shards_cover_every_row_once(code, global_batch, replicas, pipelines):
+    rows = [
+        row
+        for pipeline in range(pipelines)
+        for start, stop in code["shard_rows"](
+            global_batch, replicas, pipeline, pipelines
+        )
+        for row in range(start, stop)
+    ]
+    assert rows == list(range(global_batch))  # in order, no gaps, no overlaps
+    sizes = {
+        stop - start
+        for p in range(pipelines)
+        for start, stop in code["shard_rows"](global_batch, replicas, p, pipelines)
+    }
+    assert sizes == {global_batch // replicas}
+
+
+def test_uneven_shards_are_refused_with_a_fix(code):
+    with pytest.raises(ValueError, match="use a multiple of 8, such as 64"):
+        code["shard_rows"](60, 8)
+    with pytest.raises(ValueError, match="use a multiple of 4, such as 4"):
+        code["shard_rows"](2, 4)
+    with pytest.raises(ValueError, match="cannot be shared evenly"):
+        code["shard_rows"](64, 4, 0, 3)
+    with pytest.raises(ValueError, match="pipeline_id must be in"):
+        code["shard_rows"](64, 4, 2, 2)
+
+
+def test_pipeline_yields_get_batch_windows(code):
+    twins = [code["DataLoader"](TEXT, seed=11) for _ in range(2)]
+    expected = [twins[0].get_batch(16, 5, all_targets=True) for _ in range(3)]
+    starts = code["window_starts"](twins[1], 16, 5, steps=3)
+    dataset = code["window_dataset"](twins[1].splits["train"], starts, 16)
+    for (X, y), (X_tf, y_tf) in zip(expected, dataset, strict=True):
+        np.testing.assert_array_equal(X_tf, X)
+        np.testing.assert_array_equal(y_tf, y)
+    assert twins[0].rng.bit_generator.state == twins[1].rng.bit_generator.state
+
+
+def test_window_starts_refuses_impossible_sizes(code, loader):
+    size = len(loader.splits["train"])
+    with pytest.raises(ValueError, match=f"use at most {size - 1:,}"):
+        code["window_starts"](loader, size, 4, 1)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="must be a positive integer"):
+            code["window_starts"](loader, 8, 4, bad)
+    with pytest.raises(ValueError, match="split must be"):
+        code["window_starts"](loader, 8, 4, 1, split="test")
+
+
+def test_distributed_step_with_clipping_equals_one_device(code, loader):
+    """One replica, but the whole path: shards, loss scaling, the clip on the sum."""
+    tf, keras = code["tf"], code["keras"]
+    recipe = replace(code["MAIN_RECIPE"], units=8, seq_length=12, batch_size=6)
+    recipe = replace(recipe, clipnorm=0.05)  # small enough to clip every step here
+    keras.utils.set_random_seed(0)
+    model = code["FusedCharLSTM"](loader.num_chars, units=8)
+    model(np.zeros([1, 12], dtype=np.int32))
+    weights = model.get_weights()
+    starts = code["window_starts"](loader, 12, 6, steps=3)
+    batches = list(code["window_dataset"](loader.splits["train"], starts, 12))
+
+    optimizer = code["make_optimizer"](recipe)
+    step = code["make_train_step"](model, optimizer, all_positions=True)
+    for X, y in batches:
+        step(X, y)
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    mirrored, mirrored_optimizer = code["replicated_model"](
+        strategy, loader.num_chars, recipe, weights
+    )
+    distributed_step = code["make_distributed_train_step"](
+        strategy, mirrored, mirrored_optimizer, 6, recipe.clipnorm
+    )
+    for X, y in code["distributed_windows"](
+        strategy, loader.splits["train"], starts, 12
+    ):
+        distributed_step(X, y)
+    for a, b in zip(mirrored.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_distributed_step_refuses_an_optimizer_that_clips(code):
+    tf = code["tf"]
+    recipe = code["MAIN_RECIPE"]
+    optimizer = code["make_optimizer"](recipe)
+    with pytest.raises(ValueError, match="pass clipnorm=recipe.clipnorm"):
+        code["make_distributed_train_step"](
+            tf.distribute.get_strategy(), None, optimizer, 64
+        )
+
+
+def test_worker_script_holds_every_definition(code, tmp_path):
+    path = tmp_path / "worker.py"
+    code["write_worker_script"](path, code["WORKER_DEFINITIONS"], code["run_worker"])
+    tree = ast.parse(path.read_text())
+    defined = {node.name for node in tree.body if hasattr(node, "name")}
+    assert {d.__name__ for d in code["WORKER_DEFINITIONS"]} <= defined
+    recipe_source = code["source_of"](code["Recipe"])
+    assert recipe_source.startswith("@dataclass(frozen=True)\nclass Recipe")
+    made_by_exec = {}
+    exec("def no_source_kept(): pass", made_by_exec)  # nothing in linecache
+    for unknown in (made_by_exec["no_source_kept"], len):
+        with pytest.raises(LookupError, match="cannot find the source"):
+            code["source_of"](unknown)
+
+
+FAKE_WORKER = """
+import json, os, sys, time
+from pathlib import Path
+index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+Path(f"pid_{index}").write_text(str(os.getpid()))
+behaviour = json.loads(Path("behaviour.json").read_text())[index]
+print(json.dumps({"step": 0, "resumed": False}), flush=True)
+if behaviour == "crash":
+    raise ImportError("No module named 'tensorflow' (a test)")
+if behaviour == "hang":
+    time.sleep(600)
+print(json.dumps({"step": 1, "loss": 2.5, "ms": 10.0}), flush=True)
+"""
+
+
+def fake_job(tmp_path, behaviours):
+    np.savez(tmp_path / "arrays.npz", starts=np.zeros([1, 2], dtype=np.int64))
+    (tmp_path / "worker.py").write_text(textwrap.dedent(FAKE_WORKER))
+    (tmp_path / "behaviour.json").write_text(json.dumps(behaviours))
+    return tmp_path
+
+
+def assert_all_stopped(job_dir, count):
+    for index in range(count):
+        pid = int((job_dir / f"pid_{index}").read_text())
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # no such process: stopped and reaped
+
+
+def test_a_finished_job_returns_every_workers_reports(code, tmp_path):
+    job = fake_job(tmp_path, ["ok", "ok"])
+    shown = []
+    reports = code["run_job"](job, 2, timeout_s=60, show=shown.append)
+    assert [r[-1]["step"] for r in reports] == [1, 1]
+    assert "worker 1" in shown[-1] and "1/1" in shown[-1]
+
+
+def test_a_worker_that_crashes_stops_the_others(code, tmp_path):
+    job = fake_job(tmp_path, ["hang", "crash"])
+    with pytest.raises(code["WorkerFailed"]) as failed:
+        code["run_job"](job, 2, timeout_s=60)
+    message = str(failed.value)
+    assert "worker 1 exited with status 1 after step 0" in message
+    assert "No module named 'tensorflow' (a test)" in message  # the end of its log
+    assert_all_stopped(job, 2)
+
+
+def test_a_job_that_hangs_times_out_and_stops(code, tmp_path):
+    job = fake_job(tmp_path, ["hang", "hang"])
+    with pytest.raises(code["WorkerFailed"], match="did not finish within 3 s"):
+        code["run_job"](job, 2, timeout_s=3)
+    assert_all_stopped(job, 2)
+
+
+def test_a_killed_worker_is_named_with_its_signal(code, tmp_path):
+    (tmp_path / "worker_1.log").write_text('{"step": 25, "loss": 2.0, "ms": 9.0}\n')
+    assert code["why_stopped"](tmp_path, 1, -9) == (
+        "worker 1 was killed by SIGKILL after step 25"
+    )
+
+
+def test_a_worker_whose_port_is_taken_fails_clearly(
+    code, loader, tmp_path, monkeypatch
+):
+    """A real worker (TensorFlow, MultiWorkerMirroredStrategy) on an address in use."""
+    recipe = replace(code["MAIN_RECIPE"], units=8, seq_length=12, batch_size=4)
+    model = code["FusedCharLSTM"](loader.num_chars, units=8)
+    model(np.zeros([1, 12], dtype=np.int32))
+    starts = code["window_starts"](loader, 12, 4, steps=2)
+    job = code["prepare_job"](
+        tmp_path / "job", loader.splits["train"], starts, model.get_weights(), recipe, 2
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        pick = code["free_ports"]
+        monkeypatch.setitem(code, "free_ports", lambda n: [port] + pick(n - 1))
+        with pytest.raises(code["WorkerFailed"]) as failed:
+            code["run_job"](job, 2, timeout_s=120)
+    message = str(failed.value)
+    assert "worker 0 exited with status 1 before it joined the job" in message
+    assert f"took its address 127.0.0.1:{port}" in message
+    assert "run the job again" in message
