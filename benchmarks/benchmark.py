@@ -156,15 +156,9 @@ def distributed_speed(book, loader, devices, rounds, repeats):
     }
     names = list(rows)
     with tempfile.TemporaryDirectory() as folder:
+        prepare_job = book["prepare_job"]
         jobs = {
-            n: book["prepare_job"](
-                Path(folder) / f"{n}_workers",
-                loader.splits["train"],
-                starts,
-                weights,
-                recipe,
-                n,
-            )
+            n: prepare_job(Path(folder) / f"{n}", loader, starts, weights, recipe, n)
             for n in (1, 2)
         }
         for _ in range(rounds):

@@ -230,7 +230,7 @@ def test_a_worker_whose_port_is_taken_fails_clearly(
     model(np.zeros([1, 12], dtype=np.int32))
     starts = code["window_starts"](loader, 12, 4, steps=2)
     job = code["prepare_job"](
-        tmp_path / "job", loader.splits["train"], starts, model.get_weights(), recipe, 2
+        tmp_path / "job", loader, starts, model.get_weights(), recipe, 2
     )
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
