@@ -7,6 +7,7 @@ batches:
 python benchmarks/benchmark.py                 # all but the appendix (minutes, 2 cores)
 python benchmarks/benchmark.py --batches 300   # a shorter objective comparison
 python benchmarks/benchmark.py --distributed   # only the appendix's tf.distribute runs
+python benchmarks/benchmark.py --smoke         # seconds: does it still run? (CI's test)
 
 Needs the corpus in Keras's cache (see the README). Prints Markdown tables; record them,
 with the machine they came from, in benchmarks/README.md.
@@ -25,16 +26,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from sync_exports import load_exported  # noqa: E402
 
+# --smoke: one path of each kind, one shape, a handful of steps; its numbers mean
+# nothing, it only shows that the script still runs against the chapters' code.
+SMOKE_PATHS = ("loop, tf.function", "fused, tf.function")
 
-def training_speed(book, loader, repeats):
+
+def training_speed(book, loader, repeats, smoke=False):
     """First call (trace + compile) and ms per step of every path in chapter 4, at the
     source's batch and the main recipe's; mixed_bfloat16 where the CPU has bf16."""
     keras = book["keras"]
+    paths, shapes = book["PATHS"], book["SHAPES"]
+    if smoke:
+        paths = {name: paths[name] for name in SMOKE_PATHS}
+        shapes = dict(list(shapes.items())[:1])
     times = {
-        shape: book["time_paths"](loader, book["PATHS"], args, repeats)
-        for shape, args in book["SHAPES"].items()
+        shape: book["time_paths"](
+            loader, paths, args, repeats, rounds=1 if smoke else 3
+        )
+        for shape, args in shapes.items()
     }
-    if book["cpu_has_bf16"]():
+    if not smoke and book["cpu_has_bf16"]():
         FusedCharLSTM = book["FusedCharLSTM"]
         bf16_paths = {
             "fused, bf16, tf.function": (FusedCharLSTM, True, False),
@@ -42,7 +53,7 @@ def training_speed(book, loader, repeats):
         }
         keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
         try:
-            for shape, args in book["SHAPES"].items():
+            for shape, args in shapes.items():
                 times[shape].update(
                     book["time_paths"](loader, bf16_paths, args, repeats)
                 )
@@ -201,7 +212,14 @@ def main(argv=None):
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of the distributed timings"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a tiny run of every table, to check that the script still runs",
+    )
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.repeats, args.batches, args.chars, args.rounds = 4, 2, 20, 1
     book = load_exported(
         "07_distributed_training" if args.distributed else "05_sampling"
     )
@@ -219,7 +237,7 @@ def main(argv=None):
     if args.distributed:
         distributed_speed(book, loader, devices, args.rounds, args.repeats)
         return
-    training_speed(book, loader, args.repeats)
+    training_speed(book, loader, args.repeats, smoke=args.smoke)
     generation_speed(book, loader, args.chars)
     objectives(book, loader, args.batches)
 

@@ -3,15 +3,19 @@
 
 Each notebook is copied alone into an empty temporary folder and run there in a
 fresh ``python3`` kernel, the way a reader runs it in Colab: nothing from the
-repository is beside it. The executed notebook is written back in place.
+repository is beside it. The executed notebook is written back in place, stamped
+in its metadata (``rnn_book``) as a full-length run with the versions it ran on.
 
     python scripts/run_notebooks.py                      # every chapter
     python scripts/run_notebooks.py book/02_data.ipynb   # some chapters
+    python scripts/run_notebooks.py --quick --output logs/   # test-length runs
 
 Stored outputs are what a reader sees, so carriage-return progress bars are
-collapsed to their final state (as Jupyter displays them) before saving.
-The variable RNN_BOOK_QUICK is removed from the kernel's environment: the
-committed outputs always come from the full-length runs.
+collapsed to their final state (as Jupyter displays them) before saving, and no
+execution timestamps are recorded. The kernel gets this process's environment
+without RNN_BOOK_QUICK and RNN_BOOK_CHECKPOINTS: the committed outputs always come
+from full-length runs. ``--quick`` keeps the short schedule instead, and then writes
+the executed notebooks only under ``--output``, never over the committed ones.
 """
 
 import argparse
@@ -21,10 +25,12 @@ import shutil
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -68,32 +74,63 @@ def tidy_outputs(nb):
             cell["outputs"] = merged
 
 
-def execute(path, timeout=None):
+STAMP = "rnn_book"
+# The test suite's knobs, never passed to a full-length run.
+TEST_VARIABLES = ("RNN_BOOK_QUICK", "RNN_BOOK_CHECKPOINTS")
+VERSIONED = ("tensorflow", "keras", "numpy")
+
+
+def stamp(quick):
+    """What the notebook's metadata records about the run that produced its outputs."""
+    versions = {}
+    for name in VERSIONED:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"run": "quick" if quick else "full", **versions}
+
+
+def kernel_environment(quick):
+    env = {k: v for k, v in os.environ.items() if k not in TEST_VARIABLES}
+    if quick:
+        env["RNN_BOOK_QUICK"] = "1"
+    return env
+
+
+def execute(path, timeout, quick=False, output=None):
+    """Run the notebook at path; write it to output (default: in place).
+
+    Returns None, or the error that stopped it (the notebook is then still written
+    with the failing cell's traceback, but only when output is given)."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    env = {k: v for k, v in os.environ.items() if k != "RNN_BOOK_QUICK"}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # timestamps of an earlier run
+    error = None
     with tempfile.TemporaryDirectory(prefix="rnn-book-") as workdir:
         shutil.copy(path, workdir)
         client = NotebookClient(
             nb,
             timeout=timeout,
             kernel_name="python3",
+            record_timing=False,
             resources={"metadata": {"path": workdir}},
         )
-        saved_env = os.environ.copy()
-        os.environ.clear()
-        os.environ.update(env)
         try:
-            client.execute()
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_env)
+            client.execute(env=kernel_environment(quick))
+        except CellExecutionError as err:
+            if output is None:
+                raise
+            error = err
     tidy_outputs(nb)
-    nbformat.write(nb, path)
+    nb.metadata[STAMP] = stamp(quick)
+    nbformat.write(nb, output or path)
+    return error
 
 
 def main(argv=None):
@@ -104,9 +141,25 @@ def main(argv=None):
         "notebooks", nargs="*", type=Path, help="default: every chapter in book/"
     )
     parser.add_argument(
-        "--timeout", type=int, default=None, help="seconds per cell (default: none)"
+        "--timeout",
+        type=int,
+        default=1800,
+        help="seconds a single cell may run before it fails (default: 1800)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="the test suite's short schedule (RNN_BOOK_QUICK=1); needs --output",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="write the executed notebooks to this folder, not in place; "
+        "carry on past a failing notebook and report it at the end",
     )
     args = parser.parse_args(argv)
+    if args.quick and args.output is None:
+        parser.error("--quick runs are never written in place: give --output DIR")
     stale = problems()
     if stale:
         print(
@@ -114,12 +167,23 @@ def main(argv=None):
             + "\n".join(stale)
         )
         return 1
+    if args.output:
+        args.output.mkdir(parents=True, exist_ok=True)
+    failed = []
     for path in args.notebooks or chapters():
         start = time.perf_counter()
         print(f"executing {path} ...", flush=True)
-        execute(path.resolve(), timeout=args.timeout)
-        print(f"  done in {time.perf_counter() - start:.0f} s", flush=True)
-    return 0
+        output = args.output / path.name if args.output else None
+        error = execute(path.resolve(), args.timeout, args.quick, output)
+        seconds = time.perf_counter() - start
+        if error:
+            failed.append(path.name)
+            print(f"  FAILED after {seconds:.0f} s: see {output}", flush=True)
+        else:
+            print(f"  done in {seconds:.0f} s", flush=True)
+    if failed:
+        print("failed: " + ", ".join(failed))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

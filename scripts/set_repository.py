@@ -22,6 +22,9 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from sync_exports import chapters  # noqa: E402
+
 GITHUB_REPO = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
 BRANCH = re.compile(r"[\w./-]+")
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
@@ -40,11 +43,12 @@ def repository(root=ROOT):
     return config["repository"]["url"], config["repository"].get("branch", "main")
 
 
-def chapter_table(root=ROOT):
-    """The README's chapter map: title, notebook and a Colab badge for each chapter."""
-    url, branch = repository(root)
+def chapter_table(root=ROOT, where=None):
+    """The README's chapter map: title, notebook and a Colab badge for each chapter,
+    for the repository `where` = (url, branch), by default _config.yml's."""
+    url, branch = where or repository(root)
     rows = ["| Chapter | Notebook | Run it |", "| --- | --- | --- |"]
-    for path in sorted((root / "book").glob("[0-9][0-9]_*.ipynb")):
+    for path in chapters(root / "book"):
         title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
         title = title.lstrip("# ")
         if not title.startswith("Appendix"):  # appendices are not numbered
@@ -55,11 +59,12 @@ def chapter_table(root=ROOT):
     return "\n".join(rows) + "\n"
 
 
-def readme_with_table(root=ROOT):
+def readme_with_table(root=ROOT, where=None):
     readme = (root / "README.md").read_text(encoding="utf-8")
     if not TABLE.search(readme):
         raise LookupError("README.md has no <!-- chapters:start/end --> block")
-    return TABLE.sub(lambda m: m.group(1) + chapter_table(root) + m.group(3), readme)
+    table = chapter_table(root, where)
+    return TABLE.sub(lambda m: m.group(1) + table + m.group(3), readme)
 
 
 def set_repository(url, branch, root=ROOT):
@@ -79,10 +84,15 @@ def set_repository(url, branch, root=ROOT):
     body = re.sub(r"^(\s+url:).*$", rf"\1 {url}", block.group(1), flags=re.M)
     body = re.sub(r"^(\s+branch:).*$", rf"\1 {branch}", body, flags=re.M)
     config = config[: block.start(1)] + body + config[block.end(1) :]
+    parsed = yaml.safe_load(config)["repository"]
+    if (parsed.get("url"), parsed.get("branch", "main")) != (url, branch):
+        raise LookupError(
+            "_config.yml's repository section has an unexpected form (want `url:` and "
+            "`branch:` lines under `repository:`); nothing was changed"
+        )
+    readme = readme_with_table(root, (url, branch))  # raises before anything is written
     config_path.write_text(config, encoding="utf-8")
-    if repository(root) != (url, branch):
-        raise RuntimeError("_config.yml's repository section has an unexpected form")
-    (root / "README.md").write_text(readme_with_table(root), encoding="utf-8")
+    (root / "README.md").write_text(readme, encoding="utf-8")
 
 
 def main(argv=None):

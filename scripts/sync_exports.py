@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -36,9 +37,40 @@ HEADER = (
 )
 
 
+def toc_files(entry):
+    """The `file:` entries of a _toc.yml (root, parts, chapters, sections), in order."""
+    if isinstance(entry, dict):
+        if "root" in entry:
+            yield entry["root"]
+        if "file" in entry:
+            yield entry["file"]
+        for key in ("parts", "chapters", "sections"):
+            for child in entry.get(key, []):
+                yield from toc_files(child)
+
+
+def toc(root=ROOT):
+    """The book's pages in reading order, as _toc.yml lists them (`book/02_data`)."""
+    with open(root / "_toc.yml", encoding="utf-8") as f:
+        return list(toc_files(yaml.safe_load(f)))
+
+
 def chapters(book=BOOK):
-    """The chapter notebooks in book order (names start with the chapter number)."""
-    return sorted(book.glob("[0-9][0-9]_*.ipynb"))
+    """The chapter notebooks in book order: the one list of chapters is _toc.yml.
+
+    `book` may be a copy of book/ elsewhere; it is read with the _toc.yml beside it,
+    or the repository's when it has none.
+    """
+    root = book.parent if (book.parent / "_toc.yml").is_file() else ROOT
+    found = []
+    for entry in toc(root):
+        path = book / f"{Path(entry).name}.ipynb"
+        if Path(entry).parent.name != "book" or path.with_suffix(".md").is_file():
+            continue  # a page of prose (the intro), not a chapter
+        if not path.is_file():
+            raise FileNotFoundError(f"_toc.yml lists {entry}, but {path} is missing")
+        found.append(path)
+    return found
 
 
 def tags(cell):
@@ -47,10 +79,19 @@ def tags(cell):
 
 def exported_sources(nb):
     return [
-        c.source.strip()
+        untitled(c.source.strip())
         for c in nb.cells
         if c.cell_type == "code" and EXPORT_TAG in tags(c)
     ]
+
+
+def untitled(source):
+    """A support cell's `# @title What it does` line, as a plain comment: in the
+    generated cell, only the first line may be a Colab title."""
+    first, _, rest = source.partition("\n")
+    if first.startswith("# @title "):
+        return "# " + first.removeprefix("# @title ") + ("\n" + rest if rest else "")
+    return source
 
 
 def generated_source(earlier):

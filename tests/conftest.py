@@ -1,16 +1,8 @@
 """Fixtures for the tests in tests/: the book's notebooks and the code they export."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import sync_exports  # noqa: E402
-
-exported_namespace = sync_exports.load_exported
+from book_tools import ROOT, build_book, exported_namespace, keep_site
 
 
 @pytest.fixture(scope="session")
@@ -19,21 +11,13 @@ def data_code():
     return exported_namespace("02_data")
 
 
-def build_book(source, out):
-    """`jupyter-book build` as CI runs it: (return code, log, path of the HTML site)."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"]
-    result = subprocess.run(
-        [*command, "--path-output", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    log = result.stdout + result.stderr
-    return result.returncode, log, out / "_build" / "html"
-
-
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory):
-    """Build the book once per run, as CI does: (return code, build log, HTML path)."""
-    return build_book(ROOT, tmp_path_factory.mktemp("site"))
+    """Build the book once per run, as CI does: (return code, build log, HTML path).
+
+    With RNN_BOOK_SITE set (the Pages workflow sets it), the built site is also copied
+    there, to be deployed as it was checked."""
+    returncode, log, html = build_book(ROOT, tmp_path_factory.mktemp("site"))
+    if returncode == 0:
+        keep_site(html)
+    return returncode, log, html

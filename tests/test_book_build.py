@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 import set_repository
-from conftest import ROOT, build_book, sync_exports
+from book_tools import ROOT, build_book, sync_exports
 
 COLAB_LINK = re.compile(r'href="(https://colab\.research\.google\.com/[^"]+)"')
 

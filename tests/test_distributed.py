@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import exported_namespace
+from book_tools import exported_namespace
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 

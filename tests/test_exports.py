@@ -6,7 +6,7 @@ import shutil
 
 import nbformat
 
-from conftest import ROOT, sync_exports
+from book_tools import ROOT, sync_exports
 
 
 def test_generated_cells_match_their_sources():

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import exported_namespace
+from book_tools import exported_namespace
 
 TEXT = 'he said "no (not yet)" and left.\nthen: "why?" [twice]\n' * 12
 

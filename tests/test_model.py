@@ -5,7 +5,7 @@ equivalence.
 import numpy as np
 import pytest
 
-from conftest import exported_namespace
+from book_tools import exported_namespace
 
 
 @pytest.fixture(scope="module")

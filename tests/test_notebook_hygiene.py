@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import sync_exports
+from book_tools import ROOT, sync_exports
 
 CHAPTERS = sync_exports.chapters()
 MACHINE_PATH = re.compile(
@@ -118,3 +118,33 @@ def test_every_figure_has_alt_text(notebook):
             assert caption.get("caption") and caption.get("name", "").startswith(
                 "fig-"
             ), f"{name} cell {i}: a figure needs a caption and a name fig-..."
+
+
+def test_every_notebook_in_book_is_a_chapter_of_the_table_of_contents():
+    """_toc.yml is the one list of chapters that every script and test reads."""
+    on_disk = sorted((ROOT / "book").glob("*.ipynb"))
+    assert on_disk == sorted(CHAPTERS), "add the notebook to _toc.yml"
+
+
+def test_the_intros_chapter_map_follows_the_table_of_contents():
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    section = intro.split("## Chapter map", 1)[1].split("\n## ", 1)[0]
+    mapped = re.findall(r"^\| \{doc\}`([^`]+)`", section, re.M)
+    assert mapped == [p.stem for p in CHAPTERS]
+
+
+def test_stored_outputs_come_from_a_full_run(notebook):
+    """scripts/run_notebooks.py stamps what it ran; a quick (test-length) run, or
+    outputs from anywhere else, fail here."""
+    name, nb = notebook
+    run = nb["metadata"].get("rnn_book", {}).get("run")
+    assert run == "full", (
+        f"{name}: outputs from a {run or 'unstamped'} run; re-execute it with "
+        "python scripts/run_notebooks.py (without --quick)"
+    )
+
+
+def test_no_execution_timestamps(notebook):
+    name, nb = notebook
+    stamped = [i for i, c in enumerate(nb["cells"]) if "execution" in c["metadata"]]
+    assert not stamped, f"{name}: cells {stamped} carry execution timestamps"

@@ -5,7 +5,7 @@ agreeing.
 import numpy as np
 import pytest
 
-from conftest import exported_namespace
+from book_tools import exported_namespace
 
 TEXT = (
     "supposing that truth is a woman--what then? is there not ground for suspecting "

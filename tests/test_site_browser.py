@@ -25,24 +25,12 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import ROOT, sync_exports
+from book_tools import ROOT, sync_exports
 
 # Debian's Chromium; CHROMIUM=/path/to/chromium points the tests at another build of it.
 CHROMIUM = Path(os.environ.get("CHROMIUM") or "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-
-
-def toc_files(entry):
-    """The `file:` entries of _toc.yml (root, chapters, parts, sections), in order."""
-    if isinstance(entry, dict):
-        if "root" in entry:
-            yield entry["root"]
-        if "file" in entry:
-            yield entry["file"]
-        for key in ("parts", "chapters", "sections"):
-            for child in entry.get(key, []):
-                yield from toc_files(child)
 
 
 def source_of(docname):
@@ -55,10 +43,7 @@ def source_of(docname):
     )
 
 
-PAGES = [
-    str(Path(f).with_suffix(""))
-    for f in toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
-]
+PAGES = [str(Path(f).with_suffix("")) for f in sync_exports.toc()]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 CODE_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)

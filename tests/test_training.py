@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import ROOT, exported_namespace
+from book_tools import ROOT, exported_namespace
 
 TEXT = "what is noble? what does the word noble still mean to us nowadays? " * 40
 RECIPE = dict(
