@@ -77,6 +77,35 @@ def test_unknown_characters_are_named(loader):
         loader.encode("café")
 
 
+def test_the_vocabulary_alone(data_code):
+    vocabulary = data_code["Vocabulary"]("noble")
+    assert vocabulary.chars == ["b", "e", "l", "n", "o"] and vocabulary.num_chars == 5
+    assert vocabulary.decode(vocabulary.encode("lobe")) == "lobe"
+    with pytest.raises(ValueError, match=r"'x' \(U\+0078\)"):
+        vocabulary.encode("box")
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.0, 1.5])
+def test_impossible_validation_fractions_are_refused(data_code, fraction):
+    with pytest.raises(ValueError, match=r"val_fraction must be in \[0, 1\)"):
+        data_code["DataLoader"](TEXT, val_fraction=fraction)
+
+
+def test_explain_prints_the_error_wrapped_to_the_page(data_code, capsys):
+    loader = data_code["DataLoader"](TEXT)
+    data_code["explain"](lambda: loader.get_batch(10_000, 2))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ValueError: seq_length=10000 is too long")
+    assert len(lines) > 1 and all(len(line) <= 88 for line in lines)
+
+
+def test_demonstrations_leave_no_files(data_code, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with data_code["in_scratch_folder"]():
+        open("demo.txt", "w").close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_empty_text_is_refused(data_code):
     with pytest.raises(ValueError, match="empty"):
         data_code["DataLoader"]("")
@@ -130,3 +159,32 @@ def test_the_real_corpus(data_code):
         data_code["read_text"](data_code["fetch_corpus"]())
     )
     assert len(loader.text) == 600_893 and loader.num_chars == 57
+
+
+def test_a_second_damaged_copy_does_not_replace_the_first(data_code, tmp_path):
+    target = tmp_path / "datasets" / "nietzsche.txt"
+    target.parent.mkdir()
+    for content in ("first", "second"):
+        target.write_text(content)
+        with pytest.raises(data_code["CorpusError"], match="wrong SHA-256"):
+            data_code["fetch_corpus"](url=OFFLINE, cache_dir=tmp_path)
+    assert (tmp_path / "datasets" / "nietzsche.txt.damaged").read_text() == "first"
+    assert (tmp_path / "datasets" / "nietzsche.txt.damaged.1").read_text() == "second"
+
+
+def test_the_cache_folder_is_made_where_the_error_says(data_code, tmp_path):
+    """get_file would fall back to /tmp/.keras for a cache folder that does not exist
+    yet; fetch_corpus creates it, so the file is looked for where the message says."""
+    home = tmp_path / "new-keras-home"
+    with pytest.raises(data_code["CorpusError"], match="copy the verified file"):
+        data_code["fetch_corpus"](url=OFFLINE, cache_dir=home)
+    assert (home / "datasets").is_dir()
+
+
+def test_a_download_with_the_wrong_hash_is_named_and_set_aside(data_code, tmp_path):
+    served = tmp_path / "served.txt"
+    served.write_text("not the corpus")
+    with pytest.raises(data_code["CorpusError"], match="sent a file with the wrong"):
+        data_code["fetch_corpus"](url=served.as_uri(), cache_dir=tmp_path / "k")
+    assert (tmp_path / "k" / "datasets" / "nietzsche.txt.damaged").exists()
+    assert not (tmp_path / "k" / "datasets" / "nietzsche.txt").exists()

@@ -73,3 +73,17 @@ def test_out_of_range_index_fails_inside_tf_function(code, model):
     run = tf.function(lambda x: model(x))
     with pytest.raises(tf.errors.InvalidArgumentError, match="index >= num_chars"):
         run(tf.constant([[1, 11]]))
+
+
+def test_explain_shows_the_message_keras_wraps(code, model, capsys):
+    """Keras wraps an error raised in call() with the call's arguments; explain shows
+    the message itself, as the chapter's outputs do."""
+    code["explain"](lambda: model(np.array([[1, 11]])))
+    out = capsys.readouterr().out
+    assert out.startswith("ValueError: character index 11 is outside [0, 11)"), out
+    assert "Arguments received" not in out and "\x1b" not in out
+
+
+def test_the_model_does_not_override_keras_call(code):
+    for name in ("CharLSTM", "FusedCharLSTM"):
+        assert "__call__" not in vars(code[name]), name

@@ -148,3 +148,66 @@ def test_no_execution_timestamps(notebook):
     name, nb = notebook
     stamped = [i for i, c in enumerate(nb["cells"]) if "execution" in c["metadata"]]
     assert not stamped, f"{name}: cells {stamped} carry execution timestamps"
+
+
+# The course conventions (DEVELOPERS.md, "How the book teaches"). Chapters join this
+# list as they are brought to them; by the end, every chapter is on it.
+TAUGHT_FIRST = ["01_how_rnns_work", "02_data", "03_model"]
+MAX_VISIBLE_LINES = 30
+MAX_PRINTED = 88
+
+
+@pytest.fixture(params=TAUGHT_FIRST)
+def taught(request):
+    path = ROOT / "book" / f"{request.param}.ipynb"
+    return path.name, json.loads(path.read_text(encoding="utf-8"))
+
+
+def is_folded(cell):
+    return "hide-input" in cell["metadata"].get("tags", [])
+
+
+def test_no_visible_code_cell_is_longer_than_30_lines(taught):
+    name, nb = taught
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code" and not is_folded(cell):
+            lines = "".join(cell["source"]).strip().splitlines()
+            assert len(lines) <= MAX_VISIBLE_LINES, (
+                f"{name} cell {i}: {len(lines)} visible lines; move safeguards into a "
+                "support cell"
+            )
+
+
+def test_support_cells_are_folded_on_the_page_and_in_colab(taught):
+    """A support cell: `# @title ...` first, hide-input, Colab's form view, and a
+    sentence before it that the reader sees."""
+    name, nb = taught
+    for i, cell in enumerate(nb["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code":
+            continue
+        defines = re.search(r"^(def|class) ", source, re.M)
+        if is_folded(cell) and defines or source.startswith("# @title "):
+            assert source.startswith("# @title "), f"{name} cell {i}: no # @title"
+            assert is_folded(cell), f"{name} cell {i}: not tagged hide-input"
+            assert cell["metadata"].get("cellView") == "form", f"{name} cell {i}"
+            if "earlier-chapters" not in cell["metadata"].get("tags", []):
+                assert nb["cells"][i - 1]["cell_type"] == "markdown", (
+                    f"{name} cell {i}: a support cell needs a lead-in sentence"
+                )
+
+
+def test_no_model_overrides_keras_call(taught):
+    name, nb = taught
+    for cell in code_cells(nb):
+        assert "def __call__" not in "".join(cell["source"]), name
+
+
+def test_printed_lines_fit_the_page(taught):
+    """At most 88 characters, except generated text (chapters 5 and on), which wraps."""
+    name, nb = taught
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                for line in "".join(out["text"]).splitlines():
+                    assert len(line) <= MAX_PRINTED, f"{name} cell {i}: {line!r}"
