@@ -90,3 +90,12 @@ def test_readme_has_a_colab_badge_per_chapter():
 def test_set_repository_refuses_an_address_that_is_not_a_repository(tmp_path, url):
     with pytest.raises(ValueError, match="not a GitHub repository"):
         set_repository.set_repository(url, "main", root=tmp_path)
+
+
+def test_set_repository_writes_nothing_until_both_files_are_ready(tmp_path):
+    config = "repository:\n  url: https://github.com/a/b\n  branch: main\n"
+    (tmp_path / "_config.yml").write_text(config)
+    (tmp_path / "README.md").write_text("A README without the chapter table.\n")
+    with pytest.raises(LookupError, match="chapters:start"):
+        set_repository.set_repository("https://github.com/o/r", "main", root=tmp_path)
+    assert (tmp_path / "_config.yml").read_text() == config
