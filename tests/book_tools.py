@@ -32,14 +32,22 @@ def build_book(source, out):
 
 
 def keep_site(html, destination=None):
-    """Copy the site the tests build and check to $RNN_BOOK_SITE, if it is set: the
-    Pages workflow deploys that copy, so the published site is the tested one."""
+    """Copy the site the tests build and check to $RNN_BOOK_SITE, if it is set
+    (.ci/run sets _build/html): the Pages workflow deploys that copy, so the published
+    site is the tested one. The folder is replaced, so it must hold the site alone."""
     destination = destination or os.environ.get("RNN_BOOK_SITE")
     if not destination:
         return None
-    destination = Path(destination)
-    if not destination.is_absolute():
-        destination = ROOT / destination
+    destination = (ROOT / destination).resolve()  # relative: to the repository
+    if (
+        destination == ROOT
+        or ROOT.is_relative_to(destination)
+        or (destination.is_dir() and any(destination.glob("*.ipynb")))
+    ):
+        raise ValueError(
+            f"RNN_BOOK_SITE={destination} would replace the repository or a folder "
+            "of notebooks; point it at a folder for the site alone, e.g. _build/html"
+        )
     shutil.rmtree(destination, ignore_errors=True)
     shutil.copytree(html, destination)
     return destination

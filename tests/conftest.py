@@ -15,7 +15,7 @@ def data_code():
 def built_site(tmp_path_factory):
     """Build the book once per run, as CI does: (return code, build log, HTML path).
 
-    With RNN_BOOK_SITE set (the Pages workflow sets it), the built site is also copied
+    With RNN_BOOK_SITE set (.ci/run sets it), the built site is also copied
     there, to be deployed as it was checked."""
     returncode, log, html = build_book(ROOT, tmp_path_factory.mktemp("site"))
     if returncode == 0:

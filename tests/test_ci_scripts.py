@@ -71,3 +71,12 @@ def test_the_checked_site_is_kept_where_the_workflow_deploys_it(built_site, tmp_
         assert (deployed / "index.html").read_bytes() == kept.joinpath(
             "index.html"
         ).read_bytes()
+
+
+def test_the_site_copy_never_replaces_the_repository(tmp_path):
+    site = tmp_path / "html"
+    site.mkdir()
+    for unsafe in (ROOT, ROOT.parent, ROOT / "book"):
+        with pytest.raises(ValueError, match="RNN_BOOK_SITE"):
+            keep_site(site, unsafe)
+    assert (ROOT / "book" / "intro.md").is_file()
