@@ -7,6 +7,7 @@ batches:
 python benchmarks/benchmark.py                 # all but the appendix (minutes, 2 cores)
 python benchmarks/benchmark.py --batches 300   # a shorter objective comparison
 python benchmarks/benchmark.py --distributed   # only the appendix's tf.distribute runs
+python benchmarks/benchmark.py --seeds 2       # only chapter 4's seed spread (long)
 python benchmarks/benchmark.py --smoke         # seconds: does it still run? (CI's test)
 
 Needs the corpus in Keras's cache (see the README). Prints Markdown tables; record them,
@@ -45,7 +46,7 @@ def training_speed(book, loader, repeats, smoke=False):
         )
         for shape, args in shapes.items()
     }
-    if not smoke and book["cpu_has_bf16"]():
+    if not smoke and book["has_native_bf16"]():
         FusedCharLSTM = book["FusedCharLSTM"]
         bf16_paths = {
             "fused, bf16, tf.function": (FusedCharLSTM, True, False),
@@ -95,6 +96,57 @@ def objectives(book, loader, batches):
         loss = book["make_evaluator"](model, windows)()
         name = "every position" if all_positions else "last character (source)"
         print(f"| {name} | {loss:.3f} |")
+
+
+def seed_spread(book, loader, seeds, steps, stream_chars=None):
+    """Chapter 4's comparison, from several seeds: the main recipe on random windows
+    (zero state) and on consecutive windows (state carried), each scored on the window
+    metric and on the validation text read as one stream. Long: 2 x seeds runs."""
+    keras, np = book["keras"], book["np"]
+    recipe = replace(book["MAIN_RECIPE"], steps=steps)
+    windows = book["held_out_windows"](loader, recipe.seq_length)
+    stream = loader.splits["val"][:stream_chars]
+    rows = {"random windows, zero state": [], "consecutive windows, state carried": []}
+    for seed in range(seeds):
+        keras.utils.set_random_seed(seed)
+        loader.rng = np.random.default_rng(seed)
+        model = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
+        step = book["make_train_step"](
+            model, book["make_optimizer"](recipe), True, True, book["TRAIN_WITH_XLA"]
+        )
+        for _ in range(steps):
+            step(*loader.get_batch(recipe.seq_length, recipe.batch_size, True))
+        scored = book["to_char_lstm"](model)
+        rows["random windows, zero state"].append(
+            (
+                book["make_evaluator"](model, windows)(),
+                book["streamed_loss"](scored, stream),
+            )
+        )
+        keras.utils.set_random_seed(seed)
+        model = book["CharLSTM"](loader.num_chars, units=recipe.units)
+        step = book["make_stateful_step"](model, book["make_optimizer"](recipe))
+        batches = book["consecutive_batches"](
+            loader.splits["train"], recipe.batch_size, recipe.seq_length
+        )
+        for _ in range(steps):
+            X, y, new_pass = next(batches)
+            if new_pass:
+                state = model.initial_state(recipe.batch_size)
+            _, state = step(X, y, state)
+        rows["consecutive windows, state carried"].append(
+            (
+                book["make_evaluator"](model, windows)(),
+                book["streamed_loss"](model, stream),
+            )
+        )
+    print(f"\n| seeds ({steps} steps of the main recipe) | seed | window | stream |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, results in rows.items():
+        for seed, (window, streamed) in enumerate(results):
+            print(f"| {name} | {seed} | {window:.3f} | {streamed:.3f} |")
+        window, streamed = np.array(results).T
+        print(f"| {name} | spread | {np.ptp(window):.3f} | {np.ptp(streamed):.3f} |")
 
 
 def generation_speed(book, loader, length):
@@ -213,6 +265,15 @@ def main(argv=None):
         "--rounds", type=int, default=3, help="rounds of the distributed timings"
     )
     parser.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="train chapter 4's two ways of batching from this many seeds, only",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=2400, help="training steps per seed (--seeds)"
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="a tiny run of every table, to check that the script still runs",
@@ -237,9 +298,14 @@ def main(argv=None):
     if args.distributed:
         distributed_speed(book, loader, devices, args.rounds, args.repeats)
         return
+    if args.seeds:
+        seed_spread(book, loader, args.seeds, args.steps)
+        return
     training_speed(book, loader, args.repeats, smoke=args.smoke)
     generation_speed(book, loader, args.chars)
     objectives(book, loader, args.batches)
+    if args.smoke:
+        seed_spread(book, loader, seeds=2, steps=2, stream_chars=300)
 
 
 if __name__ == "__main__":

@@ -18,5 +18,6 @@ def test_benchmark_script_runs_in_its_smoke_mode():
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for table in ("| training step |", "| text generation |", "| objective "):
+    tables = ("| training step |", "| text generation |", "| objective ", "| seeds ")
+    for table in tables:
         assert table in result.stdout, result.stdout

@@ -152,7 +152,7 @@ def test_no_execution_timestamps(notebook):
 
 # The course conventions (DEVELOPERS.md, "How the book teaches"). Chapters join this
 # list as they are brought to them; by the end, every chapter is on it.
-TAUGHT_FIRST = ["01_how_rnns_work", "02_data", "03_model"]
+TAUGHT_FIRST = ["01_how_rnns_work", "02_data", "03_model", "04_training"]
 MAX_VISIBLE_LINES = 30
 MAX_PRINTED = 88
 
@@ -195,6 +195,14 @@ def test_support_cells_are_folded_on_the_page_and_in_colab(taught):
                 assert nb["cells"][i - 1]["cell_type"] == "markdown", (
                     f"{name} cell {i}: a support cell needs a lead-in sentence"
                 )
+
+
+def test_test_knobs_are_out_of_sight(taught):
+    """The sizes that RNN_BOOK_QUICK shortens live in a folded parameters cell."""
+    name, nb = taught
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code" and not is_folded(cell):
+            assert "QUICK" not in "".join(cell["source"]), f"{name} cell {i}"
 
 
 def test_no_model_overrides_keras_call(taught):

@@ -1,5 +1,6 @@
 """The training chapter's exported code: a resumed run is the same run, whether it was
-stopped, killed or left with a damaged checkpoint."""
+stopped, killed, interrupted inside a step or left with a damaged checkpoint; the
+metrics, the batches of carried state, and the tables on a GPU's results."""
 
 import json
 import subprocess
@@ -110,7 +111,7 @@ def test_a_damaged_checkpoint_falls_back_to_the_one_before(
     capsys.readouterr()
     resumed, _ = run(code, recipe, tmp_path / "damaged", seed=5, eval_every=4)
     out = capsys.readouterr().out
-    assert "ckpt-8 is damaged" in out and "trying the one before it" in out
+    assert "ckpt-8 is damaged; trying the one before it" in out
     assert "Resumed from step 4" in out
     assert resumed["step"] == [4, 8, 12]
     assert_same_run(resumed, whole)
@@ -192,6 +193,167 @@ def test_a_run_killed_with_sigkill_resumes_as_the_same_run(tmp_path):
         with np.load(tmp_path / "killed" / "final.npz") as b:
             for name in a.files:
                 np.testing.assert_allclose(b[name], a[name], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("after_update", [False, True], ids=["before", "after"])
+def test_an_interrupt_inside_a_step_resumes_the_same_run(
+    code, recipe, tmp_path, monkeypatch, after_update
+):
+    """A Ctrl-C can land while a step runs, before or after its update: the checkpoint
+    must pair the optimizer's step count with the random state of that step."""
+    whole, whole_model = run(code, recipe, tmp_path / "whole", eval_every=4)
+    make_train_step = code["make_train_step"]
+
+    def interrupted_at_step_7(*args, **kwargs):
+        step_fn, calls = make_train_step(*args, **kwargs), []
+
+        def step(X, y):
+            calls.append(1)
+            if len(calls) == 7:
+                if after_update:
+                    step_fn(X, y)  # the update lands, then the interrupt
+                raise KeyboardInterrupt
+            return step_fn(X, y)
+
+        return step
+
+    monkeypatch.setitem(code, "make_train_step", interrupted_at_step_7)
+    run(code, recipe, tmp_path / "split", eval_every=4)
+    monkeypatch.setitem(code, "make_train_step", make_train_step)
+    saved = 7 if after_update else 6
+    assert (tmp_path / "split" / f"ckpt-{saved}.index").exists()
+    resumed, resumed_model = run(code, recipe, tmp_path / "split", seed=3, eval_every=4)
+    assert resumed["step"] == whole["step"] == [4, 8, 12]
+    assert_same_run(resumed, whole)
+    for a, b in zip(whole_model.get_weights(), resumed_model.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_train_prints_a_sample_line_at_each_evaluation(code, recipe, tmp_path, capsys):
+    loader, model, evaluate = fresh(code, recipe, seed=0)
+    train = code["train"]
+    train(
+        model, loader, recipe, str(tmp_path), evaluate, eval_every=5, sample=lambda: "S"
+    )
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [int(line[0]) for line in lines if line[-1:] == ["S"]] == [5, 10, 12]
+
+
+def test_the_evaluator_scores_the_last_or_every_position(code, recipe):
+    loader, model, _ = fresh(code, recipe, seed=0)
+    windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
+    X, loss = windows[:, :-1], code["next_char_loss"]
+    last = float(loss(windows[:, -1], model(X)))
+    every = float(loss(windows[:, 1:], model(X, all_positions=True)))
+    evaluator = code["make_evaluator"]
+    assert evaluator(model, windows, batch_size=5)() == pytest.approx(last, rel=1e-5)
+    every_position = evaluator(model, windows, batch_size=5, all_positions=True)()
+    assert every_position == pytest.approx(every, rel=1e-5)
+
+
+def test_the_streamed_loss_carries_the_state_across_chunks(code):
+    np, loss = code["np"], code["next_char_loss"]
+    code["keras"].utils.set_random_seed(0)
+    model = code["CharLSTM"](7, units=8)
+    codes = np.random.default_rng(0).integers(0, 7, size=251).astype(np.int32)
+    one_call = float(loss(codes[None, 1:], model(codes[None, :-1], all_positions=True)))
+    streamed = code["streamed_loss"](model, codes, chunk=100)
+    assert streamed == pytest.approx(one_call, rel=1e-5)
+    chunks = [(codes[i : i + 100], codes[i + 1 : i + 101]) for i in range(0, 250, 100)]
+    zero_state = sum(  # the same chunks, each from a zero state
+        float(loss(y[None], model(x[: len(y)][None], all_positions=True))) * len(y)
+        for x, y in chunks
+    )
+    assert zero_state / 250 != pytest.approx(streamed, rel=1e-4)
+
+
+def test_consecutive_batches_continue_every_stream_then_start_over(code):
+    np = code["np"]
+    batches = code["consecutive_batches"](np.arange(103), batch_size=2, seq_length=10)
+    X, y, first = next(batches)
+    assert first and X.shape == (2, 10)
+    np.testing.assert_array_equal(X[1], np.arange(51, 61))  # 51 characters a stream
+    np.testing.assert_array_equal(y, X + 1)
+    X, _, first = next(batches)
+    assert not first
+    np.testing.assert_array_equal(X[0], np.arange(10, 20))
+    firsts = [next(batches)[2] for _ in range(4)]
+    assert firsts == [False, False, False, True]  # 5 windows of 10 fit in 51
+
+
+def test_sample_line_is_reproducible_and_uses_the_vocabulary(code):
+    loader = code["DataLoader"](TEXT)
+    code["keras"].utils.set_random_seed(0)
+    model = code["CharLSTM"](loader.num_chars, units=8)
+    sample_line = code["sample_line"]
+    line = sample_line(model, loader, prompt="what ", length=30, seed=1)
+    assert line == sample_line(model, loader, prompt="what ", length=30, seed=1)
+    assert line.startswith("what ") and len(line) == 35
+    assert set(line) <= set(loader.chars) | {"↵"}
+
+
+def test_the_flop_count_skips_the_one_hot_inputs_gradient(code):
+    # 1 window of 1 character, 1 unit, 1 input: U and W are 1 x 4, V is 1 x 1.
+    gflop, share = code["step_gflop"](1, 1, True, units=1, inputs=1)
+    one_hot, recurrent, output = 2 * 4, 2 * 4, 2 * 1
+    total = 2 * one_hot + 3 * recurrent + 3 * output
+    assert gflop * 1e9 == pytest.approx(total)
+    assert share == pytest.approx(2 * one_hot / total)
+
+
+def gpu_results(code):
+    """Step times as a GPU run gives them: the fused layer with XLA not timed (nan)."""
+    nan = float("nan")
+    return {
+        shape: {
+            name: (nan, nan) if name == "fused, XLA" else (1.0 + i, 10.0 * (i + 1))
+            for i, name in enumerate(code["PATHS"])
+        }
+        for shape in code["SHAPES"]
+    }
+
+
+def test_the_tables_read_skipped_for_the_path_a_gpu_skips(code):
+    times = gpu_results(code)
+    table = code["step_table"](times)
+    assert "nan" not in table.lower() and table.count("skipped") == 4
+    pairs = [
+        ("loop, eager (the source)", "loop, tf.function"),
+        ("fused, tf.function", "fused, XLA"),
+    ]
+    speed_ups = code["speed_up_table"](times, pairs)
+    assert "nan" not in speed_ups.lower()
+    assert speed_ups.count("skipped") == 2 and speed_ups.count("0.50x") == 2
+    name, ms = code["fastest_path"](times["main 64 x 64"])
+    assert name == "loop, eager (the source)" and ms == 10.0
+
+
+def test_time_paths_skips_the_fused_layer_with_xla_on_a_gpu(code, monkeypatch):
+    monkeypatch.setitem(code, "ON_GPU", True)
+    loader = code["DataLoader"](TEXT)
+    paths = {name: code["PATHS"][name] for name in ("fused, tf.function", "fused, XLA")}
+    times = code["time_paths"](loader, paths, (4, 8, True), count=3, rounds=1)
+    assert code["np"].isnan(times["fused, XLA"][1])
+    assert times["fused, tf.function"][1] > 0
+
+
+@pytest.mark.parametrize(
+    "capability, expected", [((7, 5), False), ((8, 0), True), ((9, 0), True)]
+)
+def test_bf16_is_decided_by_the_gpu_that_computes(
+    code, monkeypatch, capability, expected
+):
+    config = code["tf"].config
+    monkeypatch.setattr(
+        config, "list_physical_devices", lambda kind=None: ["GPU:0"] * (kind == "GPU")
+    )
+    monkeypatch.setattr(
+        config.experimental,
+        "get_device_details",
+        lambda device: {"compute_capability": capability},
+    )
+    monkeypatch.setitem(code, "cpu_has_bf16", lambda: not expected)  # never asked
+    assert code["has_native_bf16"]() is expected
 
 
 def test_quick_mode_only_shortens_the_run(code, recipe):
