@@ -116,7 +116,11 @@ def seed_spread(book, loader, seeds, steps, stream_chars=None):
             model, book["make_optimizer"](recipe), True, True, book["TRAIN_WITH_XLA"]
         )
         for _ in range(steps):
-            step(*loader.get_batch(recipe.seq_length, recipe.batch_size, True))
+            step(
+                *loader.get_batch(
+                    recipe.seq_length, recipe.batch_size, all_targets=True
+                )
+            )
         scored = book["to_char_lstm"](model)
         rows["random windows, zero state"].append(
             (
