@@ -1,7 +1,8 @@
 """pytest set-up shared by tests/ and the nbval runs over book/.
 
 The test suite never touches what a reader made: the notebooks it runs keep their
-checkpoints in a temporary folder (RNN_BOOK_CHECKPOINTS), never in book/checkpoints.
+checkpoints in a temporary folder (RNN_BOOK_CHECKPOINTS), never in book/checkpoints,
+and each notebook starts with an empty folder of its own.
 """
 
 import os
@@ -18,7 +19,8 @@ os.environ.setdefault("RNN_BOOK_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 READER_CHECKPOINTS = Path(__file__).resolve().parent / "book" / "checkpoints"
-_scratch = None
+_scratch = None  # the run's checkpoint root, when this file made it
+_root = None  # the run's checkpoint root: one folder per notebook below it
 
 
 def snapshot(folder):
@@ -34,11 +36,23 @@ def snapshot(folder):
 
 def pytest_configure(config):
     """Point the chapters' checkpoint root at a folder of this test run's own."""
-    global _scratch
+    global _scratch, _root
     if "RNN_BOOK_CHECKPOINTS" not in os.environ:
         _scratch = tempfile.mkdtemp(prefix="rnn-book-checkpoints-")
         os.environ["RNN_BOOK_CHECKPOINTS"] = _scratch
+    _root = os.environ["RNN_BOOK_CHECKPOINTS"]
     config.reader_checkpoints_at_start = snapshot(READER_CHECKPOINTS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Each notebook starts without checkpoints: before nbval starts a notebook's
+    kernel (in the setup of its first cell), point RNN_BOOK_CHECKPOINTS at a folder
+    of that notebook's own, below the run's root. Chapters 5 and 6 would otherwise
+    reuse the run that chapter 4 had just finished."""
+    notebook = Path(str(item.fspath))
+    own = Path(_root) / notebook.stem if notebook.suffix == ".ipynb" else Path(_root)
+    os.environ["RNN_BOOK_CHECKPOINTS"] = str(own)
 
 
 def pytest_unconfigure(config):

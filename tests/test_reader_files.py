@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -27,6 +28,23 @@ def test_the_chapters_put_checkpoints_under_that_root():
     code = exported_namespace("04_training")
     folder = Path(code["checkpoint_dir_for"](code["MAIN_RECIPE"], "main"))
     assert folder.parent == Path(os.environ["RNN_BOOK_CHECKPOINTS"])
+
+
+def test_each_notebook_starts_in_a_checkpoint_folder_of_its_own(monkeypatch, tmp_path):
+    """The root conftest.py gives every notebook a folder of its own below the run's
+    root, so chapters 5 and 6 train instead of reusing chapter 4's run."""
+    import conftest
+
+    monkeypatch.setattr(conftest, "_root", str(tmp_path))
+    monkeypatch.setenv("RNN_BOOK_CHECKPOINTS", str(tmp_path))  # restored afterwards
+    folders = []
+    for name in ("04_training.ipynb", "05_sampling.ipynb", "06_inside_the_lstm.ipynb"):
+        conftest.pytest_runtest_setup(SimpleNamespace(fspath=ROOT / "book" / name))
+        folders.append(Path(os.environ["RNN_BOOK_CHECKPOINTS"]))
+    assert len(set(folders)) == 3
+    assert all(folder.parent == tmp_path for folder in folders)
+    conftest.pytest_runtest_setup(SimpleNamespace(fspath=Path(__file__)))
+    assert Path(os.environ["RNN_BOOK_CHECKPOINTS"]) == tmp_path
 
 
 @pytest.fixture
