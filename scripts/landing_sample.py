@@ -20,17 +20,18 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "05_sampling.ipynb"
 PAGE = ROOT / "book" / "intro.md"
-MARKER = "----- diversity 0.5 -----\n"
+MARKER = "----- T = 0.5 -----\n"
 BLOCK = re.compile(
     r"(<!-- sample:start -->\n```text\n)(.*?)(\n```\n<!-- sample:end -->)", re.S
 )
 
 
 def sample_from_chapter(path=CHAPTER):
-    """The first text generated at diversity 0.5 in the chapter's stored outputs."""
+    """The first text generated at temperature 0.5 in the chapter's stored outputs
+    (printed, or the plain-text form of the side-by-side samples)."""
     for cell in nbformat.read(path, as_version=4).cells:
         for out in cell.get("outputs", []):
-            text = out.get("text", "")
+            text = out.get("text", "") or out.get("data", {}).get("text/plain", "")
             if MARKER in text:
                 return text.split(MARKER, 1)[1].split("\n-----", 1)[0].strip("\n")
     raise LookupError(

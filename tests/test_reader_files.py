@@ -5,6 +5,7 @@ notebooks keep theirs under RNN_BOOK_CHECKPOINTS, a temporary folder that the ro
 conftest.py makes for each run.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -33,8 +34,9 @@ def test_the_chapters_put_checkpoints_under_that_root():
 def test_each_notebook_starts_in_a_checkpoint_folder_of_its_own(monkeypatch, tmp_path):
     """The root conftest.py gives every notebook a folder of its own below the run's
     root, so chapters 5 and 6 train instead of reusing chapter 4's run."""
-    import conftest
-
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
     monkeypatch.setattr(conftest, "_root", str(tmp_path))
     monkeypatch.setenv("RNN_BOOK_CHECKPOINTS", str(tmp_path))  # restored afterwards
     folders = []

@@ -91,3 +91,72 @@ def test_num_samples_must_be_a_positive_integer(code, setup, num_samples):
         code["generate"](
             model, loader, "truth", 5, num_samples=num_samples, stepper=stepper
         )
+
+
+def test_the_stepper_is_compiled_once_per_model(code, setup):
+    """generate() without stepper= reuses one traced step instead of a new one."""
+    loader, model, stepper = setup
+    assert code["make_stepper"](model) is stepper
+    code["generate"](model, loader, "truth", 3, seed=0)
+    code["generate"](model, loader, "truth", 3, seed=1, num_samples=2)
+    assert stepper.experimental_get_tracing_count() == 1
+
+
+def test_no_characters_and_one_character(code, setup):
+    loader, model, _ = setup
+    assert code["generate"](model, loader, "truth", 0, num_samples=2) == ["", ""]
+    assert len(code["generate"](model, loader, "t", 1)[0]) == 1
+
+
+def test_top_k_keeps_the_k_most_likely(code):
+    z = np.log(np.array([[0.05, 0.5, 0.15, 0.3], [0.4, 0.1, 0.3, 0.2]]))
+    kept = np.isfinite(code["keep_top_k"](2)(z))
+    np.testing.assert_array_equal(kept, [[0, 1, 0, 1], [1, 0, 1, 0]])
+
+
+@pytest.mark.parametrize(
+    "p, expected",
+    [
+        (1e-9, [0, 1, 0, 0]),
+        (0.5, [0, 1, 0, 0]),
+        (0.79, [0, 1, 0, 1]),
+        (0.81, [0, 1, 1, 1]),
+    ],
+)
+def test_top_p_keeps_the_smallest_set_that_holds_p(code, p, expected):
+    z = np.log(np.array([[0.05, 0.5, 0.15, 0.3]]))
+    np.testing.assert_array_equal(np.isfinite(code["keep_top_p"](p)(z))[0], expected)
+
+
+def test_top_1_is_greedy(code, setup):
+    """k = 1 writes the argmax at every step, whatever the seed and temperature."""
+    loader, model, stepper = setup
+    top1 = code["generate"](
+        model, loader, "truth", 20, 1.5, seed=3, truncate=code["keep_top_k"](1)
+    )[0]
+    codes = list(loader.encode("truth"))
+    for _ in range(20):
+        codes.append(int(np.argmax(model(np.array([codes]))[0])))
+    assert top1 == loader.decode(codes[-20:])
+
+
+def test_the_stored_samples_fit_on_a_screen():
+    """Chapter 5's stored outputs: every text block (split at blank lines and at the
+    side-by-side headers) that is not a table of numbers is at most about 600
+    characters, except one long sample."""
+    import json
+    import re
+
+    from book_tools import ROOT
+
+    nb = json.loads((ROOT / "book" / "05_sampling.ipynb").read_text(encoding="utf-8"))
+    blocks = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = out.get("text") or out.get("data", {}).get("text/plain", "")
+            text = "".join(text)
+            blocks += re.split(r"\n\s*\n|^----- .* -----$", text, flags=re.M)
+    samples = [b for b in blocks if sum(c.isdigit() for c in b) < 0.05 * len(b)]
+    long = [block for block in samples if len(block) > 600]  # tables are not samples
+    assert len(long) == 1, [block[:60] for block in long]
+    assert long[0].startswith("the free spirit")
