@@ -28,25 +28,116 @@ def small(code):
 def test_a_planted_unit_is_found_with_r_equal_to_1(code):
     rng = np.random.default_rng(0)
     feature = rng.normal(size=500)
-    recorded = {"c": rng.normal(size=(500, 16)), "h": rng.normal(size=(500, 16))}
-    recorded["h"][:, 11] = 3 * feature + 2  # any affine copy of the feature: r = 1
-    layer, unit, r = code["best_unit"](recorded, feature)
+    readable = {"h": rng.normal(size=(500, 16)), "tanh(c)": rng.normal(size=(500, 16))}
+    readable["h"][:, 11] = 3 * feature + 2  # any affine copy of the feature: r = 1
+    layer, unit, r = code["best_unit"](readable, feature)
     assert (layer, unit) == ("h", 11)
     assert r == pytest.approx(1.0, abs=1e-12)
-    recorded["c"][:, 4] = -feature  # a perfect anti-correlation is as good: |r| = 1
-    assert code["best_unit"](recorded, feature, layers=("c",))[:2] == ("c", 4)
-    assert code["best_unit"](recorded, feature, layers=("c",))[2] == pytest.approx(-1)
+    readable["h"][:, 11] = rng.normal(size=500)
+    readable["tanh(c)"][:, 4] = -feature  # a perfect anti-correlation: |r| = 1
+    assert code["best_unit"](readable, feature)[:2] == ("tanh(c)", 4)
+    assert code["best_unit"](readable, feature)[2] == pytest.approx(-1)
 
 
-def test_a_feature_spread_over_units_is_found_by_the_probe(code):
-    rng = np.random.default_rng(2)
-    feature = rng.normal(size=2000)
-    recorded = {"c": rng.normal(size=(2000, 8)), "h": rng.normal(size=(2000, 8))}
-    # No unit holds the feature, but a weighted sum of three of them does.
-    recorded["c"][:, 0] = feature + recorded["h"][:, 1]
-    recorded["h"][:, 2] = feature - recorded["h"][:, 1]
-    assert abs(code["best_unit"](recorded, feature)[2]) < 0.8
-    assert code["linear_probe_r"](recorded, feature) == pytest.approx(1.0, abs=1e-9)
+def sawtooth_and_smooth_noise(seed, n=12_000, units=32):
+    """A line-position-like sawtooth, and slowly varying noise activations."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(40, 90, size=n // 40)
+    feature = np.concatenate([np.arange(k) for k in lengths])[:n].astype(float)
+    noise = rng.normal(size=(n + 49, units))
+    kernel = np.ones(50) / 50
+    smooth = np.stack([np.convolve(noise[:, u], kernel, "valid") for u in range(units)])
+    return feature, smooth.T[:n].copy(), rng
+
+
+def test_a_planted_unit_clears_its_shift_null(code):
+    feature, acts, rng = sawtooth_and_smooth_noise(0)
+    acts[:, 7] = np.tanh(feature / 40) + 0.5 * rng.normal(size=len(feature))
+    layer, unit, r = code["best_unit"]({"h": acts}, feature)
+    null = code["shift_null"]({"h": acts}, feature, shifts=50)
+    assert (layer, unit) == ("h", 7)
+    assert len(null) == 50 and abs(r) > 2 * null.max()
+
+
+def test_a_shuffled_unit_stays_within_its_shift_null(code):
+    """The same unit, its values shuffled in time: the largest |r| over the units is
+    no larger than what circular shifts give."""
+    feature, acts, rng = sawtooth_and_smooth_noise(1)
+    acts[:, 7] = rng.permutation(np.tanh(feature / 40))
+    _, _, r = code["best_unit"]({"h": acts}, feature)
+    null = code["shift_null"]({"h": acts}, feature, shifts=50)
+    assert abs(r) < np.percentile(null, 99)
+
+
+def test_the_shift_null_is_the_largest_r_of_the_shifted_feature(code):
+    """shift_null's one matrix product gives what pearson_r gives shift by shift."""
+    feature, acts, _ = sawtooth_and_smooth_noise(4, n=3000, units=6)
+    readable = {"h": acts[:, :3], "tanh(c)": acts[:, 3:]}
+    null = code["shift_null"](readable, feature, shifts=5, seed=3)
+    offsets = np.random.default_rng(3).integers(300, 2700, size=5)
+    expected = [
+        np.abs(code["pearson_r"](acts, np.roll(feature, k))).max() for k in offsets
+    ]
+    np.testing.assert_allclose(null, expected, rtol=1e-9)
+
+
+def test_the_probe_finds_a_spread_code_and_not_noise(code):
+    feature, acts, rng = sawtooth_and_smooth_noise(2)
+    # No unit holds the feature, but a difference of two units does.
+    common = 10 * feature.std() * acts[:, 5] / acts[:, 5].std()
+    spread = acts.copy()
+    spread[:, 0], spread[:, 1] = feature + common, common
+    assert abs(code["best_unit"]({"h": spread}, feature)[2]) < 0.3
+    r2, low, high = code["r_squared"](feature, code["ridge_probe"](spread, feature))
+    assert r2 > 0.99 and low > 0.99 and low <= r2 <= high
+    r2, low, high = code["r_squared"](feature, code["ridge_probe"](acts, feature))
+    assert r2 < 0.05 and low < 0.02
+
+
+def test_the_probe_predicts_each_block_from_the_others_only(code):
+    """A feature that is a different linear function of X in each block cannot be
+    predicted from the other blocks: a probe fitted on its own block would."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1000, 3))
+    y = np.concatenate(
+        [X[i * 100 : (i + 1) * 100] @ rng.normal(size=3) for i in range(10)]
+    )
+    r2, _, _ = code["r_squared"](y, code["ridge_probe"](X, y), block=50)
+    assert r2 < 0.5
+    same = X @ np.array([1.0, -2.0, 0.5]) + 3.0  # one function everywhere: found
+    np.testing.assert_allclose(
+        code["ridge_probe"](X, same, alpha=1e-9), same, atol=1e-6
+    )
+
+
+def test_r_squared_of_perfect_and_of_mean_predictions(code):
+    y = np.random.default_rng(7).normal(size=5000)
+    assert code["r_squared"](y, y.copy()) == (1.0, 1.0, 1.0)
+    r2, low, high = code["r_squared"](y, np.full_like(y, y.mean()))
+    assert r2 == pytest.approx(0.0, abs=1e-12) and low <= 0 <= high + 1e-12
+
+
+def test_mean_interval_resamples_blocks(code):
+    rng = np.random.default_rng(6)
+    values, positions = rng.normal(loc=1.0, size=400), np.arange(400) * 25
+    mean, low, high = code["mean_interval"](values, positions)  # 10 blocks of 40
+    assert mean == pytest.approx(values.mean())
+    assert low < mean < high and high - low == pytest.approx(0.2, abs=0.08)
+    # The same values, but every block's values alike: far fewer independent draws,
+    # so a much wider interval than resampling single characters would give.
+    alike = np.repeat(rng.normal(loc=1.0, size=10), 40)
+    _, low, high = code["mean_interval"](alike, positions)
+    assert high - low > 0.5
+
+
+def test_distance_back_to_the_opener(code):
+    text = 'ab (cd) "e"\nxy [z]\n'
+    back = code["distance_back"](text)
+    assert back[text.index(")")] == 3
+    assert back[text.index('"', 9)] == 2
+    assert back[text.index("]")] == 2
+    assert list(back[[i for i, ch in enumerate(text) if ch == "\n"]]) == [12, 7]
+    assert back.sum() == 3 + 2 + 2 + 12 + 7
 
 
 def test_pearson_r_matches_numpy(code):
@@ -100,10 +191,38 @@ def test_recording_equals_the_keras_cell(code, small):
     )
 
 
-def test_a_clamped_unit_stays_at_its_value(code, small):
+def test_windows_are_read_each_from_a_zero_state(code, small):
     loader, model = small
-    recorded = code["make_recorder"](model, clamp=(3, 0.25))(loader, TEXT[:40])
-    np.testing.assert_allclose(recorded["c"][:, 3], 0.25)
+    text = TEXT[:100]
+    record = code["make_recorder"](model)
+    windowed = record(loader, text, window=16)
+    assert windowed["h"].shape == (96, model.units)  # the 4 characters left over: cut
+    for start in (0, 16, 80):
+        alone = record(loader, text[start : start + 16])
+        for name in ("c", "h", "logits"):
+            np.testing.assert_allclose(
+                windowed[name][start : start + 16], alone[name], atol=1e-6
+            )
+
+
+def test_the_intervention_holds_units_and_otherwise_equals_the_recorder(code, small):
+    loader, model = small
+    text, keras = TEXT[:80], code["keras"]
+    masks = np.r_[np.ones((1, model.units)), np.zeros((1, model.units))]
+    losses = code["make_intervention"](model, masks, np.zeros(model.units))(
+        loader, text
+    )
+    assert losses.shape == (len(text) - 1, 2)
+    targets = loader.encode(text)[1:]
+    logits = code["make_recorder"](model)(loader, text)["logits"][:-1]
+    expected = keras.losses.sparse_categorical_crossentropy(
+        targets, logits, from_logits=True
+    )
+    np.testing.assert_allclose(losses[:, 1], expected, atol=1e-5)  # nothing held
+    # Every unit of h held at 0: the output layer sees only its bias, at every step.
+    bias = model.dense.get_weights()[1]
+    from_bias = np.log(np.exp(bias).sum()) - bias[targets]
+    np.testing.assert_allclose(losses[:, 0], from_bias, atol=1e-5)
 
 
 def test_text_features_on_a_known_text(code):

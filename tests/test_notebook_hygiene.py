@@ -158,6 +158,7 @@ TAUGHT_FIRST = [
     "03_model",
     "04_training",
     "05_sampling",
+    "06_inside_the_lstm",
 ]
 MAX_VISIBLE_LINES = 30
 MAX_PRINTED = 88

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Chapter 6's line-position analysis, repeated on chapter 4's carried-state variant.
+
+Chapter 4 trains the main recipe a second way, on consecutive windows with the state
+carried from batch to batch, and keeps no checkpoint of it. Training it takes about
+7 minutes on 2 cores, which does not fit in chapter 6's time budget, so this script
+trains it (exactly as chapter 4 does) and runs chapter 6's analysis on both models,
+with the chapters' own exported code:
+
+python benchmarks/carried_state.py          # ~10 minutes here; reuses chapter 4's
+                                            # main run from ./checkpoints if verified
+python benchmarks/carried_state.py --smoke  # seconds: does it still run? (a test)
+
+Prints a Markdown table; record it, with the machine it came from, in
+benchmarks/README.md.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from sync_exports import load_exported  # noqa: E402
+
+
+def train_carried(book, loader, recipe):
+    """Chapter 4's carried-state run: consecutive windows, the state carried."""
+    book["keras"].utils.set_random_seed(recipe.seed)
+    carried = book["CharLSTM"](loader.num_chars, units=recipe.units)
+    step = book["make_stateful_step"](carried, book["make_optimizer"](recipe))
+    batches = book["consecutive_batches"](
+        loader.splits["train"], recipe.batch_size, recipe.seq_length
+    )
+    progress = book["keras"].utils.Progbar(recipe.steps, interval=5.0)
+    for n in range(1, recipe.steps + 1):
+        X, y, new_pass = next(batches)
+        if new_pass:
+            state = carried.initial_state(recipe.batch_size)
+        loss, state = step(X, y, state)
+        progress.update(n, [("loss", float(loss))])
+    return carried
+
+
+def train_main(book, loader, recipe, windows):
+    """Chapter 4's main model: a verified finished run if one is here, else trained."""
+    trained = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
+    evaluate = book["make_evaluator"](trained, windows)
+    if book["reuse_finished_run"](trained, recipe, evaluate) is None:
+        with tempfile.TemporaryDirectory() as folder:
+            book["train"](trained, loader, recipe, Path(folder), evaluate)
+    return book["to_char_lstm"](trained)
+
+
+def line_position(book, model, loader, text, shifts, part_chars):
+    """Chapter 6's line-position numbers for one model, as a dict."""
+    np = book["np"]
+    inside = book["make_recorder"](model)(loader, text)
+    readable = {"h": inside["h"], "tanh(c)": np.tanh(inside["c"])}
+    line = book["text_features"](text)["line position"]
+    layer, unit, r = book["best_unit"](readable, line)
+    null = book["shift_null"](readable, line, shifts=shifts)
+    X = np.c_[readable["h"], readable["tanh(c)"]]
+    r2 = book["r_squared"](
+        line, book["ridge_probe"](X, line), min(1000, len(text) // 20)
+    )
+    part = text[:part_chars]
+    one_each = np.r_[np.eye(model.units), np.zeros((1, model.units))]
+    mean_h = inside["h"].mean(axis=0)
+    ablated = book["make_intervention"](model, one_each, mean_h)(loader, part)
+    newline = book["char_classes"](part)[1:] == "newline"
+    delta = ablated[newline, :-1].mean(axis=0) - ablated[newline, -1].mean()
+    return {
+        "raw c range": f"{inside['c'].min():.0f} to {inside['c'].max():.0f}",
+        "share of tanh(c) within 0.001 of +-1": (
+            f"{(np.abs(readable['tanh(c)']) > 0.999).mean():.0%}"
+        ),
+        "line position: best unit, r": f"{layer}[{unit}], {r:+.2f}",
+        "its null (largest of the shifts)": f"{null.max():.3f}",
+        "line position: probe R^2 (95%)": "{:+.2f} ({:+.2f} to {:+.2f})".format(*r2),
+        "newline loss, intact": f"{ablated[newline, -1].mean():.3f}",
+        "one unit held: median, largest change": (
+            f"{np.median(delta):+.4f}, {delta.max():+.3f} (h[{delta.argmax()}])"
+        ),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    args = parser.parse_args(argv)
+    book = load_exported("06_inside_the_lstm")
+    recipe = book["MAIN_RECIPE"]
+    if args.smoke:
+        recipe = replace(recipe, steps=3, units=16, batch_size=4)
+    loader = book["DataLoader"](
+        book["read_text"](book["fetch_corpus"]()), seed=recipe.seed
+    )
+    text = loader.decode(loader.splits["val"])
+    shifts, part_chars, count = 200, 6_000, 4096
+    if args.smoke:
+        text, shifts, part_chars, count = text[:800], 5, 200, 16
+    windows = book["held_out_windows"](loader, recipe.seq_length, count=count)
+    models = {
+        "random windows, zero state (main)": train_main(book, loader, recipe, windows),
+        "consecutive windows, state carried": train_carried(book, loader, recipe),
+    }
+    results = {
+        name: line_position(book, model, loader, text, shifts, part_chars)
+        for name, model in models.items()
+    }
+    names = list(results)
+    print(f"\nChapter 6's analysis, {len(text):,} held-out characters, "
+          f"{shifts} shifts, ablations on the first {part_chars:,}:\n")  # fmt: skip
+    print("| | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for row in results[names[0]]:
+        print(f"| {row} | " + " | ".join(results[n][row] for n in names) + " |")
+
+
+if __name__ == "__main__":
+    main()
