@@ -1,5 +1,6 @@
 """The tf.distribute appendix's helpers: ports, TF_CONFIG, shards, the input pipeline,
-the distributed step, the worker script, and stopping workers when one fails.
+the distributed step, the worker script, stopping workers when one fails, and model.fit
+with BackupAndRestore.
 """
 
 import ast
@@ -165,6 +166,7 @@ import json, os, sys, time
 from pathlib import Path
 index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
 Path(f"pid_{index}").write_text(str(os.getpid()))
+Path(f"gpus_{index}").write_text(os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))
 behaviour = json.loads(Path("behaviour.json").read_text())[index]
 print(json.dumps({"step": 0, "resumed": False}), flush=True)
 if behaviour == "crash":
@@ -195,6 +197,8 @@ def test_a_finished_job_returns_every_workers_reports(code, tmp_path):
     reports = code["run_job"](job, 2, timeout_s=60, show=shown.append)
     assert [r[-1]["step"] for r in reports] == [1, 1]
     assert "worker 1" in shown[-1] and "1/1" in shown[-1]
+    for index in range(2):  # no worker sees the notebook's GPU
+        assert (job / f"gpus_{index}").read_text() == ""
 
 
 def test_a_worker_that_crashes_stops_the_others(code, tmp_path):
@@ -244,3 +248,52 @@ def test_a_worker_whose_port_is_taken_fails_clearly(
     assert "worker 0 exited with status 1 before it joined the job" in message
     assert f"took its address 127.0.0.1:{port}" in message
     assert "run the job again" in message
+
+
+def tiny_model(code, loader, recipe):
+    code["keras"].utils.set_random_seed(0)
+    model = code["FusedCharLSTM"](loader.num_chars, units=recipe.units)
+    model(np.zeros([1, recipe.seq_length], dtype=np.int32))
+    return model.get_weights()
+
+
+def test_reference_models_never_take_the_cudnn_path(code, loader):
+    """On a GPU runtime the replicas here are still CPUs: the reference must be too."""
+    recipe = replace(code["MAIN_RECIPE"], units=8, seq_length=12, batch_size=6)
+    model = code["model_from"](
+        tiny_model(code, loader, recipe), loader.num_chars, recipe
+    )
+    assert model.lstm.use_cudnn is False
+    signature = code["inspect"].signature(code["train_on_one_device"])
+    assert signature.parameters["device"].default == "/cpu:0"
+
+
+def test_fit_equals_one_device_and_resumes_from_its_backup(code, loader, tmp_path):
+    tf, keras = code["tf"], code["keras"]
+    recipe = replace(code["MAIN_RECIPE"], units=8, seq_length=12, batch_size=6)
+    recipe = replace(recipe, clipnorm=0.0)
+    weights = tiny_model(code, loader, recipe)
+    starts = code["window_starts"](loader, 12, 6, steps=4)
+    batches = code["window_dataset"](loader.splits["train"], starts, 12)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+
+    fitted = code["fit_model"](strategy, weights, loader.num_chars, recipe)
+    fitted.fit(batches, epochs=2, shuffle=False, verbose=0)
+    by_step = code["train_on_one_device"](
+        weights, loader.num_chars, recipe, [*batches] * 2
+    )
+    for a, b in zip(fitted.get_weights(), by_step, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    first = code["fit_model"](strategy, weights, loader.num_chars, recipe)
+    with pytest.raises(RuntimeError, match="interrupted after step 6"):
+        first.fit(batches, epochs=2, shuffle=False, verbose=0,
+                  callbacks=[backup, code["StopAfter"](6)])  # fmt: skip
+    second = code["fit_model"](strategy, weights, loader.num_chars, recipe)
+    history = second.fit(
+        batches, epochs=2, shuffle=False, verbose=0, callbacks=[backup]
+    )
+    assert history.epoch == [1]  # only the second epoch was left
+    for a, b in zip(second.get_weights(), fitted.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

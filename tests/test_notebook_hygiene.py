@@ -159,6 +159,7 @@ TAUGHT_FIRST = [
     "04_training",
     "05_sampling",
     "06_inside_the_lstm",
+    "07_distributed_training",
 ]
 MAX_VISIBLE_LINES = 30
 MAX_PRINTED = 88
