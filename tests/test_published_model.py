@@ -1,0 +1,157 @@
+"""The published model (book/_static/model/): what scripts/export_model.py wrote, read
+back with NumPy alone, and how chapters 5 and 6 download it (from a local server here).
+The page's JavaScript generator is checked against the same NumPy equations in
+tests/test_site_browser.py."""
+
+import functools
+import hashlib
+import http.server
+import json
+import re
+import shutil
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from book_tools import ROOT, exported_namespace
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import export_model  # noqa: E402
+
+MODEL = ROOT / "book" / "_static" / "model"
+BUDGET = 1_500_000  # bytes, manifest and weights together
+
+
+@pytest.fixture(scope="module")
+def book():
+    return exported_namespace("05_sampling")
+
+
+@pytest.fixture(scope="module")
+def loader(book):
+    return book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
+
+
+def chapter_4_window_metric():
+    """The held-out window metric that chapter 4's stored run printed (3 decimals)."""
+    nb = json.loads((ROOT / "book" / "04_training.ipynb").read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", ""))
+            found = re.search(r"LSTM, last position of each window\s+([\d.]+)", text)
+            if found:
+                return float(found.group(1))
+    raise LookupError("chapter 4's stored outputs have no window metric")
+
+
+def test_the_published_files_fit_the_budget_and_match_their_hash():
+    manifest, _ = export_model.load(MODEL)  # raises on a sha256 mismatch
+    size = sum(p.stat().st_size for p in MODEL.iterdir())
+    assert size <= BUDGET, f"{size:,} bytes"
+    assert manifest["dtype"] in ("float16", "float32")
+    if manifest["dtype"] == "float16":  # chosen only if it costs under 0.001 nats
+        held_out = manifest["held_out"]
+        assert abs(held_out["float16"] - held_out["float32"]) < export_model.TOLERANCE
+
+
+def test_numpy_gives_chapter_4s_held_out_window_metric(book, loader):
+    manifest, weights = export_model.load(MODEL)
+    recipe = book["MAIN_RECIPE"]
+    assert manifest["fingerprint"] == recipe.fingerprint()
+    assert "".join(manifest["vocabulary"]) == loader.decode(np.arange(loader.num_chars))
+    windows = book["held_out_windows"](loader, recipe.seq_length, count=4096)
+    loss = export_model.window_loss(weights, windows)
+    assert abs(loss - manifest["held_out"][manifest["dtype"]]) < 1e-6
+    assert abs(loss - manifest["held_out"]["keras"]) < 1e-4  # Keras's evaluator
+    # chapter 4 prints 3 decimals: 1e-3, plus half of its last digit
+    assert abs(loss - chapter_4_window_metric()) <= 1e-3 + 5e-4
+
+
+def test_numpy_equations_are_the_keras_models(book, loader):
+    _, weights = export_model.load(MODEL)
+    model = book["FusedCharLSTM"](loader.num_chars, units=weights[1].shape[0])
+    model(np.zeros([1, 1], dtype=np.int32))
+    model.set_weights(weights)
+    codes = loader.splits["val"][:64].reshape(2, 32)
+    with book["exact_float32"]():
+        keras_logits = model(codes).numpy()
+    np.testing.assert_allclose(
+        export_model.numpy_logits(weights, codes), keras_logits, rtol=1e-4, atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("chapter", ["05_sampling", "06_inside_the_lstm"])
+def test_the_chapters_pin_the_committed_files(chapter):
+    nb = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    source = "".join("".join(c["source"]) for c in nb["cells"])
+    for name in ("manifest.json", "weights.bin"):
+        digest = hashlib.sha256((MODEL / name).read_bytes()).hexdigest()
+        assert f'"{name}": "{digest}"' in source, f"{chapter}: re-pin {name}"
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Serve a copy of the published files from 127.0.0.1; yields (url, folder)."""
+    folder = tmp_path / "site"
+    shutil.copytree(MODEL, folder)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/", folder
+    server.shutdown()
+    server.server_close()
+
+
+def published_into_model(book, loader, url, cache):
+    ns = exported_namespace("05_sampling")
+    nb = json.loads((ROOT / "book" / "05_sampling.ipynb").read_text(encoding="utf-8"))
+    form = next(
+        "".join(c["source"])
+        for c in nb["cells"]
+        if "".join(c["source"]).startswith("# @title Where the model comes from")
+    )
+    exec(form, ns)  # WEIGHTS, PUBLISHED_URL, PUBLISHED_SHA256
+    cache.mkdir()  # get_file falls back to /tmp/.keras for a folder it cannot write
+    assert ns["WEIGHTS"] == "published", "the default"
+    model = book["FusedCharLSTM"](loader.num_chars, units=256)
+    manifest = ns["load_published"](
+        model, loader, book["MAIN_RECIPE"], url, ns["PUBLISHED_SHA256"], cache
+    )
+    return model, manifest
+
+
+def test_the_published_weights_load_from_the_server(book, loader, serve, tmp_path):
+    url, _ = serve
+    model, manifest = published_into_model(book, loader, url, tmp_path / "cache")
+    assert manifest is not None
+    _, weights = export_model.load(MODEL)
+    for got, want in zip(model.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_damaged_file_is_refused_and_the_chapter_trains(
+    book, loader, serve, tmp_path, capsys
+):
+    url, folder = serve
+    data = bytearray((folder / "weights.bin").read_bytes())
+    data[1000] ^= 0xFF  # one damaged byte
+    (folder / "weights.bin").write_bytes(bytes(data))
+    model, manifest = published_into_model(book, loader, url, tmp_path / "cache")
+    assert manifest is None
+    assert "could not be had" in capsys.readouterr().out
+
+
+def test_no_server_means_training(book, loader, serve, tmp_path, capsys):
+    url, _ = serve
+    dead = re.sub(r":\d+/", ":9/", url)  # port 9 (discard): nothing listens there
+    model, manifest = published_into_model(book, loader, dead, tmp_path / "cache")
+    assert manifest is None
+    assert "could not be had" in capsys.readouterr().out
