@@ -519,3 +519,74 @@ def test_page_fits_every_screen_and_passes_axe(page_visit, axe_script, docname):
             "axe-core reports:\n" + "\n".join(describe_violation(v) for v in serious)
         )
     assert not report, f"{docname}: " + "\n\n".join(report)
+
+
+# Chapter 5's generator in the page (book/_static/lstm-widget.js) against NumPy.
+WIDGET_RUN = """async ([prompt, length, temperature, seed]) => {
+    const lstm = window.rnnBookLSTM, model = await lstm.load();
+    const { logits } = model.read(prompt);
+    const p = lstm.probabilities(Array.from(logits), 1.0);
+    const started = performance.now();
+    const text = await lstm.generate(
+        model, prompt, length, temperature, seed, () => {});
+    return { p, text, seconds: (performance.now() - started) / 1000 };
+}"""
+
+
+def test_the_page_generator_computes_what_numpy_computes(page_visit):
+    import export_model  # scripts/, on the path through book_tools
+    import numpy as np
+
+    page, record = page_visit("book/05_sampling")
+    prompt, length = "the philosopher ", 300
+    result = page.evaluate(WIDGET_RUN, [prompt, length, 0.8, 42])
+    manifest, weights = export_model.load()
+    index = {ch: i for i, ch in enumerate(manifest["vocabulary"])}
+    logits = export_model.numpy_logits(weights, np.array([[index[c] for c in prompt]]))
+    z = logits[0].astype(np.float64)
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    np.testing.assert_allclose(result["p"], p, rtol=0, atol=1e-5)
+    assert len(result["text"]) == length
+    assert set(result["text"]) <= set(manifest["vocabulary"])
+    again = page.evaluate(WIDGET_RUN, [prompt, length, 0.8, 42])
+    assert again["text"] == result["text"]  # the same seed, the same text
+    rate = length / result["seconds"]
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS.parent / "widget-rate.txt").write_text(
+        f"{rate:.0f} characters per second (300 at T = 0.8, headless Chromium)\n"
+    )
+    assert not record["errors"], record["errors"]
+
+
+def test_the_page_generator_answers_the_keyboard(page_visit):
+    page, record = page_visit("book/05_sampling")
+    widget = page.locator(".lstm-widget")
+    button = widget.get_by_role("button", name="Generate")
+    button.wait_for()
+    page.wait_for_function(
+        "() => !document.querySelector('.lstm-widget [data-role=generate]').disabled"
+    )
+    prompt = widget.get_by_label("Prompt")
+    prompt.fill("what is noble? ")
+    slider = widget.get_by_label("Temperature")
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # 0.50 -> 0.55
+    assert widget.locator("output").inner_text() == "0.55"
+    button.focus()
+    page.keyboard.press("Enter")
+    status = widget.locator("[data-role=status]")
+    page.wait_for_function(
+        "() => document.querySelector('.lstm-widget [data-role=status]')"
+        ".textContent.includes('characters at T = 0.55')",
+        timeout=60_000,
+    )
+    text = widget.locator("[data-role=output]").inner_text()
+    assert text.startswith("what is noble? ") and len(text) >= 300
+    prompt.fill("Übermensch")
+    button.click()
+    page.wait_for_function(
+        "() => document.querySelector('.lstm-widget [data-role=status]')"
+        ".textContent.includes('not one of the corpus')"
+    )
+    assert "leave it out" in status.inner_text()
+    assert not record["errors"], record["errors"]

@@ -1,0 +1,169 @@
+// The book's trained LSTM, generating text in the page: the published weights
+// (scripts/export_model.py), chapter 5's stepper and temperature sampling, in plain
+// JavaScript. Nothing is fetched from outside the site.
+"use strict";
+(function () {
+  const MODEL_URL = new URL("model/", document.currentScript.src);
+
+  function halfToFloat(bits) { // IEEE 754 half precision -> number
+    const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f;
+    const fraction = bits & 0x3ff;
+    if (exponent === 0) return sign * fraction * 2 ** -24;
+    if (exponent === 31) return fraction ? NaN : sign * Infinity;
+    return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+  }
+
+  function readLayer(buffer, layer, dtype) { // little-endian, as the manifest says
+    const count = layer.shape.reduce((a, b) => a * b, 1);
+    const view = new DataView(buffer, layer.offset), out = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      out[i] = dtype === "float16"
+        ? halfToFloat(view.getUint16(2 * i, true)) : view.getFloat32(4 * i, true);
+    }
+    return out;
+  }
+
+  class CharLSTM {
+    constructor(manifest, buffer) {
+      const w = {};
+      for (const layer of manifest.layers) w[layer.name] = readLayer(buffer, layer, manifest.dtype);
+      this.kernel = w["lstm/kernel"];
+      this.recurrent = w["lstm/recurrent_kernel"];
+      this.bias = w["lstm/bias"];
+      this.dense = w["dense/kernel"];
+      this.denseBias = w["dense/bias"];
+      this.units = manifest.units;
+      this.vocabulary = manifest.vocabulary;
+      this.index = new Map(this.vocabulary.map((ch, i) => [ch, i]));
+    }
+
+    zeroState() {
+      return { h: new Float32Array(this.units), c: new Float32Array(this.units) };
+    }
+
+    // One step of the cell: z = K[code] + h R + b, gates i, f, g, o (Keras's order).
+    step(code, state) {
+      const n = this.units, width = 4 * n, z = new Float64Array(width);
+      for (let j = 0; j < width; j++) z[j] = this.kernel[code * width + j] + this.bias[j];
+      for (let k = 0; k < n; k++) {
+        const hk = state.h[k];
+        if (hk === 0) continue;
+        const row = k * width;
+        for (let j = 0; j < width; j++) z[j] += hk * this.recurrent[row + j];
+      }
+      const sigmoid = (x) => 1 / (1 + Math.exp(-x));
+      const h = new Float32Array(n), c = new Float32Array(n);
+      for (let k = 0; k < n; k++) {
+        c[k] = sigmoid(z[n + k]) * state.c[k] + sigmoid(z[k]) * Math.tanh(z[2 * n + k]);
+        h[k] = sigmoid(z[3 * n + k]) * Math.tanh(c[k]);
+      }
+      const V = this.vocabulary.length, logits = new Float64Array(V);
+      for (let v = 0; v < V; v++) logits[v] = this.denseBias[v];
+      for (let k = 0; k < n; k++) {
+        for (let v = 0; v < V; v++) logits[v] += h[k] * this.dense[k * V + v];
+      }
+      return { logits, state: { h, c } };
+    }
+
+    encode(text) {
+      return Array.from(text.toLowerCase(), (ch) => {
+        if (!this.index.has(ch)) {
+          throw new Error(`"${ch}" is not one of the corpus's characters; leave it out`);
+        }
+        return this.index.get(ch);
+      });
+    }
+
+    read(text) { // the prompt, one character at a time, the state carried
+      let state = this.zeroState(), logits = null;
+      for (const code of this.encode(text)) ({ logits, state } = this.step(code, state));
+      if (logits === null) throw new Error("the prompt is empty; type a few characters");
+      return { logits, state };
+    }
+  }
+
+  function probabilities(logits, temperature) { // softmax(logits / T)
+    const top = Math.max(...logits), p = logits.map((z) => Math.exp((z - top) / temperature));
+    const total = p.reduce((a, b) => a + b, 0);
+    return Array.from(p, (x) => x / total);
+  }
+
+  function makeRandom(seed) { // mulberry32: a small seeded generator, for tests
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function sample(p, random) {
+    let u = random();
+    for (let i = 0; i < p.length; i++) if ((u -= p[i]) < 0) return i;
+    return p.length - 1;
+  }
+
+  // Generates `length` characters after the prompt, calling onText with each batch.
+  async function generate(model, prompt, length, temperature, seed, onText) {
+    const random = makeRandom(seed);
+    let { logits, state } = model.read(prompt), text = "";
+    for (let i = 0; i < length; i++) {
+      const code = sample(probabilities(logits, temperature), random);
+      text += model.vocabulary[code];
+      ({ logits, state } = model.step(code, state));
+      if (i % 8 === 7 || i === length - 1) {
+        onText(text);
+        await new Promise((resolve) => setTimeout(resolve, 0)); // let the page draw
+      }
+    }
+    return text;
+  }
+
+  async function load(url = MODEL_URL) {
+    const manifest = await (await fetch(new URL("manifest.json", url))).json();
+    const response = await fetch(new URL(manifest.weights_file, url));
+    if (!response.ok) throw new Error(`weights: HTTP ${response.status}`);
+    return new CharLSTM(manifest, await response.arrayBuffer());
+  }
+
+  async function attach(widget) {
+    const $ = (name) => widget.querySelector(`[data-role="${name}"]`);
+    const [prompt, slider, shown, button, status, output] =
+      ["prompt", "temperature", "temperature-value", "generate", "status", "output"].map($);
+    slider.addEventListener("input", () => { shown.textContent = Number(slider.value).toFixed(2); });
+    let model;
+    try {
+      model = await load();
+    } catch (error) {
+      status.textContent = `The model could not be loaded: ${error.message}`;
+      return;
+    }
+    status.textContent = `Ready: ${model.units} units, ${model.vocabulary.length} characters, ` +
+      "the published weights, running in this page in float32 JavaScript.";
+    button.disabled = false;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const started = performance.now(), T = Number(slider.value);
+      try {
+        const seed = Math.floor(Math.random() * 2 ** 32);
+        output.textContent = prompt.value;
+        const text = await generate(model, prompt.value, 300, T, seed, (t) => {
+          output.textContent = prompt.value + t;
+        });
+        const seconds = (performance.now() - started) / 1000;
+        status.textContent = `${text.length} characters at T = ${T.toFixed(2)} in ` +
+          `${seconds.toFixed(1)} s, one LSTM step per character, in this page.`;
+      } catch (error) {
+        status.textContent = error.message;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  window.rnnBookLSTM = { load, probabilities, generate, makeRandom, CharLSTM };
+  const start = () => document.querySelectorAll(".lstm-widget").forEach(attach);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
