@@ -2,7 +2,9 @@
 """Point the book's launch links at a GitHub repository.
 
 The Colab and repository buttons of every rendered chapter follow `repository:` in
-_config.yml, and the README's "Open in Colab" badges follow the same address. The
+_config.yml, and the README's "Open in Colab" badges follow the same address, and so
+does the address from which chapters 5 and 6 download the published model
+(PUBLISHED_URL, book/_static/model/ on the branch). The
 Pages workflow runs this with the repository it runs in, so the published book's
 buttons are right in any fork with no hand edit:
 
@@ -59,6 +61,39 @@ def chapter_table(root=ROOT, where=None):
     return "\n".join(rows) + "\n"
 
 
+# The repository part of the address, on its own line of the form cell:
+# PUBLISHED_URL = (\n    "https://raw.githubusercontent.com/OWNER/NAME/BRANCH/"\n ...
+PUBLISHED_URL = re.compile(
+    r'^(PUBLISHED_URL = \(\n\s*)"https://raw\.githubusercontent\.com/[^"]*"', re.M
+)
+
+
+def published_url(url, branch):
+    """The repository part of the address from which the published model is served:
+    the branch's raw files (the form cell adds book/_static/model/)."""
+    owner_repo = url.removeprefix("https://github.com/")
+    return f"https://raw.githubusercontent.com/{owner_repo}/{branch}/"
+
+
+def notebooks_with_url(root=ROOT, where=None):
+    """{path: notebook} of the chapters whose PUBLISHED_URL differs from `where`'s."""
+    target = published_url(*(where or repository(root)))
+    changed = {}
+    for path in chapters(root / "book"):
+        nb = nbformat.read(path, as_version=4)
+        edited = False
+        for cell in nb.cells:
+            if cell.cell_type == "code" and PUBLISHED_URL.search(cell.source):
+                new = PUBLISHED_URL.sub(
+                    lambda m: f'{m.group(1)}"{target}"', cell.source
+                )
+                edited |= new != cell.source
+                cell.source = new
+        if edited:
+            changed[path] = nb
+    return changed
+
+
 def readme_with_table(root=ROOT, where=None):
     readme = (root / "README.md").read_text(encoding="utf-8")
     if not TABLE.search(readme):
@@ -91,8 +126,11 @@ def set_repository(url, branch, root=ROOT):
             "`branch:` lines under `repository:`); nothing was changed"
         )
     readme = readme_with_table(root, (url, branch))  # raises before anything is written
+    notebooks = notebooks_with_url(root, (url, branch))
     config_path.write_text(config, encoding="utf-8")
     (root / "README.md").write_text(readme, encoding="utf-8")
+    for path, nb in notebooks.items():
+        nbformat.write(nb, path)
 
 
 def main(argv=None):
@@ -110,7 +148,12 @@ def main(argv=None):
         if current != readme_with_table():
             print("README.md's chapter table is stale: run scripts/set_repository.py")
             return 1
-        print("README.md's chapter table matches _config.yml and the chapters.")
+        stale = notebooks_with_url()
+        if stale:
+            names = ", ".join(path.name for path in stale)
+            print(f"PUBLISHED_URL is stale in {names}: run scripts/set_repository.py")
+            return 1
+        print("The README's chapter table and PUBLISHED_URL follow _config.yml.")
         return 0
     url, branch = (args.url.rstrip("/"), args.branch) if args.url else repository()
     try:

@@ -3,6 +3,7 @@
 import re
 import shutil
 
+import nbformat
 import pytest
 
 import set_repository
@@ -67,6 +68,11 @@ def test_launch_links_follow_the_repository_the_book_is_built_for(tmp_path):
         if page.stem[:2].isdigit():
             assert colab_links(page_text), f"{page.name} has no Colab link"
             assert f'href="{url}"' in page_text, f"{page.name}: no repository button"
+    model = "https://raw.githubusercontent.com/another-owner/another.repo/trunk/"
+    for name in ("05_sampling", "06_inside_the_lstm"):  # where the published model is
+        cells = nbformat.read(source / "book" / f"{name}.ipynb", as_version=4).cells
+        sources = "\n".join(cell.source for cell in cells)
+        assert f'PUBLISHED_URL = (\n    "{model}"' in sources, name
     readme = (source / "README.md").read_text(encoding="utf-8")
     for notebook in sync_exports.chapters():
         expected = set_repository.colab_url(url, branch, f"book/{notebook.name}")
