@@ -14,8 +14,10 @@ It writes, under book/_static/model/:
 The weights are stored as float16 when that changes the held-out loss (chapter 4's
 4,096 windows, in NumPy) by less than 0.001 nats/char, else as float32.
 
-    python scripts/export_model.py            # then re-execute chapters 5 and 6
-    python scripts/export_model.py --check    # do the committed files still load?
+    python scripts/export_model.py          # then paste the printed PUBLISHED_SHA256
+                                            # into chapters 5 and 6; re-execute them
+    python scripts/export_model.py --check  # do the committed files still load, for
+                                            # this recipe and corpus, at their loss?
 """
 
 import argparse
@@ -76,7 +78,7 @@ def window_loss(weights, windows, batch=512):
 
 def load(folder=OUT):
     """(manifest, weights as float32 arrays), checked against the manifest's sha256."""
-    manifest = json.loads((Path(folder) / "manifest.json").read_text())
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
     data = (Path(folder) / manifest["weights_file"]).read_bytes()
     if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
         raise ValueError(
@@ -152,7 +154,23 @@ def main(argv=None):
         manifest, weights = load(args.out)
         loss = window_loss(weights, windows)
         print(f"{args.out}: {manifest['dtype']}, held-out loss {loss:.4f} nats/char")
-        return 0
+        problems = []
+        if manifest["fingerprint"] != recipe.fingerprint():
+            problems.append(
+                f"recipe {manifest['fingerprint']}, not {recipe.fingerprint()}"
+            )
+        if "".join(manifest["vocabulary"]) != loader.decode(
+            np.arange(loader.num_chars)
+        ):
+            problems.append("another vocabulary than this corpus's")
+        if abs(loss - manifest["held_out"][manifest["dtype"]]) > 1e-6:
+            problems.append("a held-out loss other than the one the manifest records")
+        for problem in problems:
+            print(
+                f"error: the published model has {problem}; re-export it",
+                file=sys.stderr,
+            )
+        return 1 if problems else 0
     weights, keras_loss = trained_weights(book, loader, recipe, windows)
     full = window_loss(weights, windows)
     half = window_loss([w.astype(np.float16) for w in weights], windows)
@@ -164,7 +182,12 @@ def main(argv=None):
     print(f"held-out loss: Keras {keras_loss:.4f}, NumPy float32 {full:.4f}, "
           f"float16 {half:.4f} (change {half - full:+.5f})")  # fmt: skip
     print(f"wrote {dtype} weights.bin ({size:,} bytes) and manifest.json to {args.out}")
-    print(f"sha256 {manifest['sha256']}")
+    print("Pin them in the form cell of chapters 5 and 6:")
+    print("PUBLISHED_SHA256 = {")
+    for name in ("manifest.json", "weights.bin"):
+        digest = hashlib.sha256((args.out / name).read_bytes()).hexdigest()
+        print(f'    "{name}": "{digest}",')
+    print("}")
     return 0
 
 

@@ -155,3 +155,8 @@ def test_no_server_means_training(book, loader, serve, tmp_path, capsys):
     model, manifest = published_into_model(book, loader, dead, tmp_path / "cache")
     assert manifest is None
     assert "could not be had" in capsys.readouterr().out
+
+
+def test_the_export_scripts_check_passes_on_the_committed_files(capsys):
+    assert export_model.main(["--check"]) == 0
+    assert "float16, held-out loss" in capsys.readouterr().out
