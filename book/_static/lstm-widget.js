@@ -25,6 +25,9 @@
 
   class CharLSTM {
     constructor(manifest, buffer) {
+      if (manifest.byte_order !== "little" || !["float16", "float32"].includes(manifest.dtype)) {
+        throw new Error(`cannot read ${manifest.dtype} weights in ${manifest.byte_order} order`);
+      }
       const w = {};
       for (const layer of manifest.layers) w[layer.name] = readLayer(buffer, layer, manifest.dtype);
       this.kernel = w["lstm/kernel"];
@@ -33,6 +36,7 @@
       this.dense = w["dense/kernel"];
       this.denseBias = w["dense/bias"];
       this.units = manifest.units;
+      this.dtype = manifest.dtype;
       this.vocabulary = manifest.vocabulary;
       this.index = new Map(this.vocabulary.map((ch, i) => [ch, i]));
     }
@@ -152,7 +156,7 @@
       return;
     }
     status.textContent = `Ready: ${model.units} units, ${model.vocabulary.length} characters, ` +
-      "the published float16 weights, run in this page (float64 sums, float32 state).";
+      `the published ${model.dtype} weights, run in this page (float64 sums, float32 state).`;
     button.disabled = false;
     button.addEventListener("click", async () => {
       button.disabled = true;
