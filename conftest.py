@@ -1,16 +1,33 @@
 """pytest set-up shared by tests/ and the nbval runs over book/.
 
-The test suite never touches what a reader made: the notebooks it runs keep their
-checkpoints in a temporary folder (RNN_BOOK_CHECKPOINTS), never in book/checkpoints,
-and each notebook starts with an empty folder of its own.
+The test suite never touches what a reader made, and takes the same path on every
+machine:
+
+- every notebook runs in a scratch folder of its own, holding a copy of the notebook
+  alone (nbval would start its kernel in book/, where a reader's checkpoints, worker
+  jobs and backups live), and keeps its checkpoints in a folder of its own
+  (RNN_BOOK_CHECKPOINTS), so that no notebook reuses another's run;
+- Keras's cache (KERAS_HOME) is the run's own, holding the verified corpus and the
+  committed published model, so that chapters 5 and 6 load the committed weights on
+  every machine (the download and the training fallback have tests of their own);
+- sentinel files in book/checkpoints/, book/distributed_jobs/ and book/fit_backup/
+  are checked after the whole suite (tests/test_reader_files.py), then removed.
 """
 
+import hashlib
 import os
 import shutil
+import sys
 import tempfile
+import uuid
 from pathlib import Path
 
+import nbval.plugin
 import pytest
+
+ROOT = Path(__file__).resolve().parent
+# Tests import the scripts (sync_exports, export_model, ...) as modules.
+sys.path.insert(0, str(ROOT / "scripts"))
 
 # Chapters that train a model read this knob and run a shorter schedule, so CI stays
 # fast. The committed outputs come from full runs (scripts/run_notebooks.py drops it).
@@ -18,9 +35,13 @@ os.environ.setdefault("RNN_BOOK_QUICK", "1")
 # Keep TensorFlow's C++ logs out of the kernels nbval starts.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-READER_CHECKPOINTS = Path(__file__).resolve().parent / "book" / "checkpoints"
-_scratch = None  # the run's checkpoint root, when this file made it
-_root = None  # the run's checkpoint root: one folder per notebook below it
+CORPUS_SHA256 = "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647"
+MODEL = ROOT / "book" / "_static" / "model"
+# Folders that a reader's runs of the chapters fill, beside the notebooks.
+READER_FOLDERS = [ROOT / "book" / name for name in ("checkpoints", "distributed_jobs")]
+READER_FOLDERS.append(ROOT / "book" / "fit_backup")
+SENTINEL = f"reader-file-{uuid.uuid4().hex[:8]}.txt"
+_scratch = None  # the run's scratch folder
 
 
 def snapshot(folder):
@@ -34,30 +55,97 @@ def snapshot(folder):
     }
 
 
+def readers_corpus():
+    """The verified corpus in the reader's (or CI's) Keras cache, or None."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    path = home / "datasets" / "nietzsche.txt"
+    if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == (
+        CORPUS_SHA256
+    ):
+        return path
+    return None
+
+
+def keras_home_for_tests(folder):
+    """A Keras cache for the run: the corpus, and the committed model files where
+    chapters 5 and 6 would download them (cache_subdir rnn_book)."""
+    corpus = readers_corpus()
+    (folder / "datasets").mkdir(parents=True)
+    if corpus:
+        shutil.copy(corpus, folder / "datasets" / "nietzsche.txt")
+    (folder / "rnn_book").mkdir()
+    for name in ("manifest.json", "weights.bin"):
+        shutil.copy(MODEL / name, folder / "rnn_book" / f"rnn-book-{name}")
+    return folder
+
+
+def leave_sentinels():
+    """A file of the suite's own in each reader folder: {path: its bytes}, and the
+    folders that this made (removed again at the end, when empty)."""
+    sentinels, made = {}, []
+    for folder in READER_FOLDERS:
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            made.append(folder)
+        path = folder / SENTINEL
+        path.write_text(f"a reader's file in {folder.name}\n", encoding="utf-8")
+        sentinels[path] = path.read_bytes()
+    return sentinels, made
+
+
 def pytest_configure(config):
-    """Point the chapters' checkpoint root at a folder of this test run's own."""
-    global _scratch, _root
-    if "RNN_BOOK_CHECKPOINTS" not in os.environ:
-        _scratch = tempfile.mkdtemp(prefix="rnn-book-checkpoints-")
-        os.environ["RNN_BOOK_CHECKPOINTS"] = _scratch
-    _root = os.environ["RNN_BOOK_CHECKPOINTS"]
-    config.reader_checkpoints_at_start = snapshot(READER_CHECKPOINTS)
+    """Scratch folders, the run's Keras cache, and the sentinels."""
+    global _scratch
+    _scratch = Path(tempfile.mkdtemp(prefix="rnn-book-tests-"))
+    os.environ.setdefault("RNN_BOOK_CHECKPOINTS", str(_scratch / "checkpoints"))
+    os.environ["KERAS_HOME"] = str(keras_home_for_tests(_scratch / "keras"))
+    config.rnn_book_checkpoints = os.environ["RNN_BOOK_CHECKPOINTS"]
+    config.rnn_book_workdirs = _scratch / "notebooks"
+    config.reader_folders_at_start = {f: snapshot(f) for f in READER_FOLDERS}
+    config.sentinels, config.sentinel_folders = leave_sentinels()
+
+
+def pytest_unconfigure(config):
+    for path in getattr(config, "sentinels", {}):
+        path.unlink(missing_ok=True)
+    for folder in getattr(config, "sentinel_folders", []):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if _scratch:
+        shutil.rmtree(_scratch, ignore_errors=True)
+
+
+def notebook_workdir(config, notebook):
+    """A scratch folder of the notebook's own, holding a copy of it alone."""
+    folder = Path(config.rnn_book_workdirs) / notebook.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook, folder / notebook.name)
+    return folder
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Each notebook starts without checkpoints: before nbval starts a notebook's
-    kernel (in the setup of its first cell), point RNN_BOOK_CHECKPOINTS at a folder
-    of that notebook's own, below the run's root. Chapters 5 and 6 would otherwise
-    reuse the run that chapter 4 had just finished."""
+    """Before nbval starts a notebook's kernel (in the setup of its first cell): its
+    own checkpoint folder, below the run's, and its own working folder."""
     notebook = Path(str(item.fspath))
-    own = Path(_root) / notebook.stem if notebook.suffix == ".ipynb" else Path(_root)
-    os.environ["RNN_BOOK_CHECKPOINTS"] = str(own)
+    root = Path(item.config.rnn_book_checkpoints)
+    if notebook.suffix == ".ipynb":
+        os.environ["RNN_BOOK_CHECKPOINTS"] = str(root / notebook.stem)
+        os.environ["RNN_BOOK_WORKDIR"] = str(notebook_workdir(item.config, notebook))
+    else:
+        os.environ["RNN_BOOK_CHECKPOINTS"] = str(root)
 
 
-def pytest_unconfigure(config):
-    if _scratch:
-        shutil.rmtree(_scratch, ignore_errors=True)
+_RunningKernel = nbval.plugin.RunningKernel
+
+
+def kernel_in_scratch(kernel_name, cwd=None, **kwargs):
+    """nbval starts a notebook's kernel in the notebook's folder (book/); start it in
+    the notebook's scratch folder instead (see pytest_runtest_setup)."""
+    return _RunningKernel(kernel_name, cwd=os.environ["RNN_BOOK_WORKDIR"], **kwargs)
+
+
+nbval.plugin.RunningKernel = kernel_in_scratch
 
 
 def pytest_collectstart(collector):
@@ -68,12 +156,17 @@ def pytest_collectstart(collector):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The check that the reader's checkpoints survived runs after every notebook."""
-    last = [i for i in items if i.name == "test_reader_checkpoints_survive_the_suite"]
+    """The check that the reader's folders survived runs after every notebook."""
+    last = [i for i in items if i.name == "test_reader_folders_survive_the_suite"]
     items[:] = [i for i in items if i not in last] + last
 
 
 @pytest.fixture
-def reader_checkpoints_before_and_now(request):
-    """book/checkpoints as the suite found it, and as it is now (see snapshot)."""
-    return request.config.reader_checkpoints_at_start, snapshot(READER_CHECKPOINTS)
+def reader_folders_before_and_now(request):
+    """The reader folders as the suite found them (sentinels aside), the sentinels
+    and their bytes, and the folders now."""
+    config = request.config
+    now = {f: snapshot(f) for f in READER_FOLDERS}
+    for files in now.values():
+        files.pop(SENTINEL, None)
+    return config.reader_folders_at_start, config.sentinels, now

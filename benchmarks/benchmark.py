@@ -17,15 +17,13 @@ with the machine they came from, in benchmarks/README.md.
 import argparse
 import os
 import platform
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from sync_exports import load_exported  # noqa: E402
+import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
 
 # --smoke: one path of each kind, one shape, a handful of steps; its numbers mean
 # nothing, it only shows that the script still runs against the chapters' code.
@@ -34,8 +32,7 @@ SMOKE_PATHS = ("loop, tf.function", "fused, tf.function")
 
 def training_speed(book, loader, repeats, smoke=False):
     """First call (trace + compile) and ms per step of every path in chapter 4, at the
-    source's batch and the main recipe's; mixed_bfloat16 where the CPU has bf16."""
-    keras = book["keras"]
+    source's batch and the main recipe's; mixed_bfloat16 where the device has bf16."""
     paths, shapes = book["PATHS"], book["SHAPES"]
     if smoke:
         paths = {name: paths[name] for name in SMOKE_PATHS}
@@ -46,20 +43,13 @@ def training_speed(book, loader, repeats, smoke=False):
         )
         for shape, args in shapes.items()
     }
-    if not smoke and book["has_native_bf16"]():
-        FusedCharLSTM = book["FusedCharLSTM"]
-        bf16_paths = {
-            "fused, bf16, tf.function": (FusedCharLSTM, True, False),
-            "fused, bf16, XLA": (FusedCharLSTM, True, True),
-        }
-        keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
-        try:
-            for shape, args in shapes.items():
-                times[shape].update(
-                    book["time_paths"](loader, bf16_paths, args, repeats)
-                )
-        finally:
-            keras.mixed_precision.set_dtype_policy("float32")
+    # bfloat16 as chapter 4 measures it (bf16_plan): float32 and mixed_bfloat16 on the
+    # fused layer without cuDNN, whose kernels take no bfloat16; nothing where the
+    # device has no bfloat16 arithmetic.
+    bf16_paths, why = ({}, "smoke run") if smoke else book["bf16_plan"]()
+    print(f"bfloat16: {why}")
+    for shape, args in shapes.items() if bf16_paths else []:
+        times[shape].update(book["time_paths"](loader, bf16_paths, args, repeats))
     shapes = list(times)
     print("\n| training step | " + " | ".join(f"{s}: ms/step" for s in shapes), end="")
     print(" | " + " | ".join(f"{s}: first call, s" for s in shapes) + " |")
@@ -289,7 +279,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.smoke:
         args.repeats, args.batches, args.chars, args.rounds = 4, 2, 20, 1
-    book = load_exported(
+    book = rnnbook.upto(
         "07_distributed_training" if args.distributed else "05_sampling"
     )
     tf = book["tf"]

@@ -17,17 +17,15 @@ benchmarks/README.md.
 """
 
 import argparse
-import json
+import hashlib
 import os
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from sync_exports import load_exported  # noqa: E402
+import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
 
 
 def train_carried(book, loader, recipe):
@@ -49,24 +47,21 @@ def train_carried(book, loader, recipe):
 
 
 def train_main(book, loader, recipe, windows):
-    """Chapter 4's main model: a verified finished run if one is here, else the
-    published weights (book/_static/model/, exported from that run), else trained
-    exactly as chapter 4 trains it."""
+    """Chapter 4's main model, from main_model, the one place that decides: a
+    verified finished run if one is here, else the published weights (the committed
+    book/_static/model/, exported from that run), else trained as chapter 4 does."""
     book["keras"].utils.set_random_seed(recipe.seed)
     loader.rng = book["np"].random.default_rng(recipe.seed)  # as chapter 4 does
-    trained = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
-    evaluate = book["make_evaluator"](trained, windows)
-    if book["reuse_finished_run"](trained, recipe, evaluate) is None:
-        manifest = ROOT / "book" / "_static" / "model" / "manifest.json"
-        published = json.loads(manifest.read_text()) if manifest.exists() else {}
-        if published.get("fingerprint") == recipe.fingerprint():
-            from export_model import load
-
-            trained.set_weights(load(manifest.parent)[1])
-            print(f"Loaded the published weights: held-out loss {evaluate():.3f}")
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                book["train"](trained, loader, recipe, Path(folder), evaluate)
+    model_files = ROOT / "book" / "_static" / "model"
+    hashes = {
+        name: hashlib.sha256((model_files / name).read_bytes()).hexdigest()
+        for name in ("manifest.json", "weights.bin")
+    }
+    with tempfile.TemporaryDirectory() as cache:
+        trained, _ = book["main_model"](
+            loader, recipe, windows, "published", model_files.as_uri() + "/",
+            hashes, prefix="carried-main", cache_dir=cache,
+        )  # fmt: skip
     return book["to_char_lstm"](trained)
 
 
@@ -109,7 +104,7 @@ def main(argv=None):
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args(argv)
-    book = load_exported("06_inside_the_lstm")
+    book = rnnbook.upto("06_inside_the_lstm")
     recipe = book["MAIN_RECIPE"]
     if args.smoke:
         recipe = replace(recipe, steps=3, units=16, batch_size=4)

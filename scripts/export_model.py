@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -34,8 +33,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "book" / "_static" / "model"
-sys.path.insert(0, str(ROOT / "scripts"))
-from sync_exports import load_exported  # noqa: E402
+import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
 
 LAYERS = [
     "lstm/kernel",
@@ -76,6 +74,11 @@ def window_loss(weights, windows, batch=512):
     return total / len(windows)
 
 
+def book_code():
+    """The book's code as chapter 5 has it (rnnbook, generated from the chapters)."""
+    return rnnbook.upto("05_sampling")
+
+
 def load(folder=OUT):
     """(manifest, weights as float32 arrays), checked against the manifest's sha256."""
     manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
@@ -84,27 +87,18 @@ def load(folder=OUT):
         raise ValueError(
             f"{folder}/{manifest['weights_file']} does not match its sha256"
         )
-    weights = []
-    for layer in manifest["layers"]:
-        count = int(np.prod(layer["shape"]))
-        array = np.frombuffer(
-            data, dtype=np.dtype(manifest["dtype"]).newbyteorder("<"),
-            count=count, offset=layer["offset"],
-        )  # fmt: skip
-        weights.append(array.reshape(layer["shape"]).astype(np.float32))
-    return manifest, weights
+    return manifest, book_code()["read_weights"](manifest, data)
 
 
 def trained_weights(book, loader, recipe, windows):
-    """The main recipe's weights: chapter 4's verified finished run, or trained."""
+    """The main recipe's weights, from main_model, the one place that decides: chapter
+    4's verified finished run, or trained here (never the published weights, which
+    this script writes)."""
     book["keras"].utils.set_random_seed(recipe.seed)
     loader.rng = np.random.default_rng(recipe.seed)  # as chapter 4 does
-    model = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
-    evaluate = book["make_evaluator"](model, windows)
-    curve = book["reuse_finished_run"](model, recipe, evaluate)
-    if curve is None:
-        with tempfile.TemporaryDirectory() as folder:
-            curve = book["train"](model, loader, recipe, Path(folder), evaluate)
+    model, curve = book["main_model"](
+        loader, recipe, windows, weights="train", prefix="export-main"
+    )
     return model.get_weights(), curve["val_loss"][-1]
 
 
@@ -146,7 +140,7 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="load and score; no write")
     args = parser.parse_args(argv)
-    book = load_exported("05_sampling")
+    book = book_code()
     loader = book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
     recipe = book["MAIN_RECIPE"]
     windows = book["held_out_windows"](loader, recipe.seq_length, count=4096)

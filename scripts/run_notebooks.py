@@ -4,7 +4,11 @@
 Each notebook is copied alone into an empty temporary folder and run there in a
 fresh ``python3`` kernel, the way a reader runs it in Colab: nothing from the
 repository is beside it. The executed notebook is written back in place, stamped
-in its metadata (``rnn_book``) as a full-length run with the versions it ran on.
+in its metadata (``rnn_book``) as a full-length run, with the versions of Python,
+TensorFlow, Keras and NumPy that its kernel ran on (printed by a last cell that this
+script adds for the run and removes) and the sha256 of its code (``code_sha256``,
+see notebook_io.code_hash). If the notebook changed on disk while it ran (an edit
+saved in Jupyter), it is left as it is and the run is reported as not written.
 
     python scripts/run_notebooks.py                      # every chapter
     python scripts/run_notebooks.py book/02_data.ipynb   # some chapters
@@ -19,22 +23,21 @@ the executed notebooks only under ``--output``, never over the committed ones.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from sync_exports import chapters, problems  # noqa: E402
+from notebook_io import NotebookChanged, code_hash, read_notebook, write_notebook
+from sync_exports import chapters, problems
 
 
 def collapse_carriage_returns(text):
@@ -78,17 +81,49 @@ STAMP = "rnn_book"
 # The test suite's knobs, never passed to a full-length run.
 TEST_VARIABLES = ("RNN_BOOK_QUICK", "RNN_BOOK_CHECKPOINTS")
 VERSIONED = ("tensorflow", "keras", "numpy")
+# The last cell of every run: it prints, on one line after this marker, the versions
+# that the kernel itself has (not this script's), as JSON.
+VERSIONS_MARKER = "rnn_book versions:"
+VERSIONS_SOURCE = f"""\
+import importlib.metadata, json, platform
+_versions = {{"python": platform.python_version()}}
+for _name in {VERSIONED!r}:
+    try:
+        _versions[_name] = importlib.metadata.version(_name)
+    except importlib.metadata.PackageNotFoundError:
+        _versions[_name] = None
+print({VERSIONS_MARKER!r}, json.dumps(_versions))"""
 
 
-def stamp(quick):
-    """What the notebook's metadata records about the run that produced its outputs."""
-    versions = {}
-    for name in VERSIONED:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return {"run": "quick" if quick else "full", **versions}
+def versions_cell():
+    """The code cell that reports the kernel's versions, marked to be removed."""
+    cell = nbformat.v4.new_code_cell(VERSIONS_SOURCE)
+    cell.metadata[STAMP] = "versions"
+    return cell
+
+
+def pop_versions_cell(nb):
+    """Remove the cell that versions_cell added (the last one) and return what it
+    printed: {"python": ..., "tensorflow": ..., ...}, a None for each version when
+    the cell did not run (an earlier cell failed)."""
+    cell = nb.cells.pop()
+    assert cell.metadata.get(STAMP) == "versions", "the versions cell is not last"
+    versions = dict.fromkeys(("python", *VERSIONED))
+    for out in cell.get("outputs", []):
+        for line in out.get("text", "").splitlines():
+            if line.startswith(VERSIONS_MARKER):
+                versions.update(json.loads(line.removeprefix(VERSIONS_MARKER)))
+    return versions
+
+
+def stamp(nb, versions, quick):
+    """What the notebook's metadata records about the run that produced its outputs:
+    its length, the kernel's versions, and the sha256 of the code that ran."""
+    return {
+        "run": "quick" if quick else "full",
+        **versions,
+        "code_sha256": code_hash(nb),
+    }
 
 
 def kernel_environment(quick):
@@ -102,8 +137,10 @@ def execute(path, timeout, quick=False, output=None):
     """Run the notebook at path; write it to output (default: in place).
 
     Returns None, or the error that stopped it (the notebook is then still written
-    with the failing cell's traceback, but only when output is given)."""
-    nb = nbformat.read(path, as_version=4)
+    with the failing cell's traceback, but only when output is given). Raises
+    NotebookChanged, having written nothing, when the notebook is written in place
+    and its file changed while it ran."""
+    nb, token = read_notebook(path)
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -111,6 +148,7 @@ def execute(path, timeout, quick=False, output=None):
     }
     for cell in nb.cells:
         cell.metadata.pop("execution", None)  # timestamps of an earlier run
+    nb.cells.append(versions_cell())
     error = None
     with tempfile.TemporaryDirectory(prefix="rnn-book-") as workdir:
         shutil.copy(path, workdir)
@@ -127,9 +165,13 @@ def execute(path, timeout, quick=False, output=None):
             if output is None:
                 raise
             error = err
+    versions = pop_versions_cell(nb)
     tidy_outputs(nb)
-    nb.metadata[STAMP] = stamp(quick)
-    nbformat.write(nb, output or path)
+    nb.metadata[STAMP] = stamp(nb, versions, quick)
+    if output is None:
+        write_notebook(path, nb, token)
+    else:
+        nbformat.write(nb, output)
     return error
 
 
@@ -174,7 +216,12 @@ def main(argv=None):
         start = time.perf_counter()
         print(f"executing {path} ...", flush=True)
         output = args.output / path.name if args.output else None
-        error = execute(path.resolve(), args.timeout, args.quick, output)
+        try:
+            error = execute(path.resolve(), args.timeout, args.quick, output)
+        except NotebookChanged as changed:
+            failed.append(path.name)
+            print(f"  NOT WRITTEN: {changed}", flush=True)
+            continue
         seconds = time.perf_counter() - start
         if error:
             failed.append(path.name)

@@ -11,21 +11,33 @@ buttons are right in any fork with no hand edit:
     python scripts/set_repository.py https://github.com/OWNER/NAME --branch main
     python scripts/set_repository.py           # redo the README's table (new chapter)
     python scripts/set_repository.py --check   # README badges agree with _config.yml?
+    python scripts/set_repository.py --check-placeholder  # committed for a real repo?
 
 Run it once by hand in a new fork (and commit) to fix the README's badges too.
+`--check-placeholder` (.ci/run runs it on GitHub Actions) fails while the last
+commit's files still name the placeholder repository that the project ships with.
 """
 
 import argparse
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import yaml
 
+from notebook_io import (
+    PUBLISHED_URL,
+    NotebookChanged,
+    check_unchanged,
+    read_notebook,
+    write_notebook,
+)
+from sync_exports import chapters
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from sync_exports import chapters  # noqa: E402
 
 GITHUB_REPO = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
 BRANCH = re.compile(r"[\w./-]+")
@@ -61,13 +73,6 @@ def chapter_table(root=ROOT, where=None):
     return "\n".join(rows) + "\n"
 
 
-# The repository part of the address, on its own line of the form cell:
-# PUBLISHED_URL = (\n    "https://raw.githubusercontent.com/OWNER/NAME/BRANCH/"\n ...
-PUBLISHED_URL = re.compile(
-    r'^(PUBLISHED_URL = \(\n\s*)"https://raw\.githubusercontent\.com/[^"]*"', re.M
-)
-
-
 def published_url(url, branch):
     """The repository part of the address from which the published model is served:
     the branch's raw files (the form cell adds book/_static/model/)."""
@@ -76,11 +81,13 @@ def published_url(url, branch):
 
 
 def notebooks_with_url(root=ROOT, where=None):
-    """{path: notebook} of the chapters whose PUBLISHED_URL differs from `where`'s."""
+    """{path: (notebook, token)} of the chapters whose PUBLISHED_URL differs from
+    `where`'s, each notebook with its PUBLISHED_URL rewritten and the token that
+    notebook_io.write_notebook checks before writing it back."""
     target = published_url(*(where or repository(root)))
     changed = {}
     for path in chapters(root / "book"):
-        nb = nbformat.read(path, as_version=4)
+        nb, token = read_notebook(path)
         edited = False
         for cell in nb.cells:
             if cell.cell_type == "code" and PUBLISHED_URL.search(cell.source):
@@ -90,7 +97,7 @@ def notebooks_with_url(root=ROOT, where=None):
                 edited |= new != cell.source
                 cell.source = new
         if edited:
-            changed[path] = nb
+            changed[path] = nb, token
     return changed
 
 
@@ -103,7 +110,9 @@ def readme_with_table(root=ROOT, where=None):
 
 
 def set_repository(url, branch, root=ROOT):
-    """Rewrite `repository:` url and branch in _config.yml, then the README table."""
+    """Rewrite `repository:` url and branch in _config.yml, then the README table and
+    PUBLISHED_URL in the chapters; nothing when a chapter changed on disk since it was
+    read (NotebookChanged)."""
     if not GITHUB_REPO.fullmatch(url):
         raise ValueError(
             f"{url!r} is not a GitHub repository address; "
@@ -127,10 +136,64 @@ def set_repository(url, branch, root=ROOT):
         )
     readme = readme_with_table(root, (url, branch))  # raises before anything is written
     notebooks = notebooks_with_url(root, (url, branch))
+    for path, (_, token) in notebooks.items():
+        check_unchanged(path, token)  # an edit saved meanwhile: write nothing
     config_path.write_text(config, encoding="utf-8")
     (root / "README.md").write_text(readme, encoding="utf-8")
-    for path, nb in notebooks.items():
-        nbformat.write(nb, path)
+    for path, (nb, token) in notebooks.items():
+        write_notebook(path, nb, token)  # refuses if edited since it was read
+
+
+# The repository that the committed files name until a fork sets its own.
+PLACEHOLDER = "your-github-user/rnn-nietzsche"
+
+
+def committed(relative, root=ROOT):
+    """The text of a file (a path relative to root) in the last commit, or None when
+    the last commit has no such file."""
+    # safe.directory: in a CI container the checkout belongs to another user, and
+    # git refuses to read a repository of another user's without it.
+    git = ["git", "-c", f"safe.directory={root}", "-C", str(root)]
+    head = subprocess.run(
+        [*git, "rev-parse", "--verify", "--quiet", "HEAD"], capture_output=True
+    )
+    if head.returncode != 0:
+        raise LookupError(f"{root} is not a git repository with a commit")
+    shown = subprocess.run(
+        [*git, "show", f"HEAD:./{relative}"], capture_output=True, text=True
+    )
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def placeholder_files(root=ROOT):
+    """The files that set_repository rewrites whose last committed version still
+    names the PLACEHOLDER repository: `repository:` in _config.yml, the README's
+    chapter table, PUBLISHED_URL in the chapters. Other mentions (prose that
+    explains the placeholder) do not count; another real repository (a fork's
+    upstream) passes."""
+    named = []
+    config = committed("_config.yml", root)
+    if config and PLACEHOLDER in yaml.safe_load(config)["repository"]["url"]:
+        named.append("_config.yml")
+    readme = committed("README.md", root)
+    table = TABLE.search(readme or "")
+    if table and PLACEHOLDER in table.group(2):
+        named.append("README.md")
+    for path in chapters(root / "book"):
+        relative = path.relative_to(root).as_posix()
+        text = committed(relative, root)
+        if text is None:
+            continue  # not committed yet: nothing of it is published
+        cells = nbformat.reads(text, as_version=4).cells
+        addresses = [
+            m.group(0)
+            for cell in cells
+            if cell.cell_type == "code"
+            for m in PUBLISHED_URL.finditer(cell.source)
+        ]
+        if any(PLACEHOLDER in address for address in addresses):
+            named.append(relative)
+    return named
 
 
 def main(argv=None):
@@ -141,8 +204,36 @@ def main(argv=None):
         "url", nargs="?", help="https://github.com/OWNER/NAME (default: _config.yml's)"
     )
     parser.add_argument("--branch", default="main", help="branch (default: main)")
-    parser.add_argument("--check", action="store_true")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the README's table or PUBLISHED_URL lag behind _config.yml",
+    )
+    parser.add_argument(
+        "--check-placeholder",
+        action="store_true",
+        help=f"exit 1 if the last commit's files still name {PLACEHOLDER}",
+    )
     args = parser.parse_args(argv)
+    if args.check_placeholder:
+        try:
+            named = placeholder_files(ROOT)
+        except LookupError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        if named:
+            owner_repo = os.environ.get("GITHUB_REPOSITORY") or "OWNER/NAME"
+            print(
+                f"The last commit's {', '.join(named)} still name the placeholder "
+                f"repository {PLACEHOLDER}: the README's Colab badges, and the "
+                "notebooks opened from GitHub, point at a repository that does not "
+                "exist. Point them at this repository once, and commit the files "
+                "that this changes:\n\n"
+                f"    python scripts/set_repository.py https://github.com/{owner_repo}"
+            )
+            return 1
+        print("The committed files name a real repository, not the placeholder.")
+        return 0
     if args.check:
         current = (ROOT / "README.md").read_text(encoding="utf-8")
         if current != readme_with_table():
@@ -158,7 +249,7 @@ def main(argv=None):
     url, branch = (args.url.rstrip("/"), args.branch) if args.url else repository()
     try:
         set_repository(url, branch)
-    except (ValueError, LookupError) as err:
+    except (ValueError, LookupError, NotebookChanged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"launch links point to {url} (branch {branch})")

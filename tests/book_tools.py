@@ -10,11 +10,28 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-import sync_exports  # noqa: E402
+import rnnbook
 
-exported_namespace = sync_exports.load_exported
+import sync_exports  # noqa: F401 (scripts/, on the path from the root conftest.py)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def exported_namespace(upto):
+    """Every name the chapters up to `upto` ("05_sampling") teach, as that chapter's
+    notebook has them: from the generated package, rnnbook."""
+    return rnnbook.upto(upto)
+
+
+def patch_book(monkeypatch, code, name, value):
+    """Replace a name of the book's code for one test, everywhere the book reads it:
+    in the namespace `code` and in every rnnbook module that has it (a module imports
+    what it reads of an earlier one, so each holds its own reference)."""
+    monkeypatch.setitem(code, name, value)
+    for module in rnnbook.CHAPTERS:
+        loaded = sys.modules.get(f"rnnbook.{module}")
+        if loaded is not None and hasattr(loaded, name):
+            monkeypatch.setattr(loaded, name, value)
 
 
 def build_book(source, out):
@@ -31,23 +48,32 @@ def build_book(source, out):
     return result.returncode, log, out / "_build" / "html"
 
 
-def keep_site(html, destination=None):
+def keep_site(html, destination=None, root=ROOT):
     """Copy the site the tests build and check to $RNN_BOOK_SITE, if it is set
     (.ci/run sets _build/html): the Pages workflow deploys that copy, so the published
-    site is the tested one. The folder is replaced, so it must hold the site alone."""
+    site is the tested one. A relative destination is relative to the repository.
+
+    Only two kinds of destination are accepted, as nothing else may be replaced: a
+    folder under the repository's _build/ (replaced by the site), or a folder that
+    does not exist yet or is empty (created, or filled). Anything else raises
+    ValueError, before anything is deleted."""
     destination = destination or os.environ.get("RNN_BOOK_SITE")
     if not destination:
         return None
-    destination = (ROOT / destination).resolve()  # relative: to the repository
-    if (
-        destination == ROOT
-        or ROOT.is_relative_to(destination)
-        or (destination.is_dir() and any(destination.glob("*.ipynb")))
+    destination = (root / destination).resolve()
+    build = (root / "_build").resolve()
+    if destination.is_relative_to(build) and destination != build:
+        if destination.is_dir():
+            shutil.rmtree(destination)
+        elif destination.exists():
+            destination.unlink()
+    elif destination.exists() and not (
+        destination.is_dir() and not any(destination.iterdir())
     ):
         raise ValueError(
-            f"RNN_BOOK_SITE={destination} would replace the repository or a folder "
-            "of notebooks; point it at a folder for the site alone, e.g. _build/html"
+            f"RNN_BOOK_SITE={destination} is neither a folder under {build} nor an "
+            "empty or new folder, so the site is not copied there (it would replace "
+            "what the folder holds); point it at _build/html, or at a new folder"
         )
-    shutil.rmtree(destination, ignore_errors=True)
-    shutil.copytree(html, destination)
+    shutil.copytree(html, destination, dirs_exist_ok=True)
     return destination

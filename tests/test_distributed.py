@@ -8,12 +8,13 @@ import json
 import os
 import socket
 import textwrap
+import types
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from book_tools import exported_namespace
+from book_tools import exported_namespace, patch_book
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
@@ -154,9 +155,9 @@ def test_worker_script_holds_every_definition(code, tmp_path):
     assert {d.__name__ for d in code["WORKER_DEFINITIONS"]} <= defined
     recipe_source = code["source_of"](code["Recipe"])
     assert recipe_source.startswith("@dataclass(frozen=True)\nclass Recipe")
-    made_by_exec = {}
-    exec("def no_source_kept(): pass", made_by_exec)  # nothing in linecache
-    for unknown in (made_by_exec["no_source_kept"], len):
+    compiled = compile("def no_source_kept(): pass", "<nowhere>", "exec")
+    no_source_kept = types.FunctionType(compiled.co_consts[0], {})  # no file to read
+    for unknown in (no_source_kept, len):
         with pytest.raises(LookupError, match="cannot find the source"):
             code["source_of"](unknown)
 
@@ -241,7 +242,7 @@ def test_a_worker_whose_port_is_taken_fails_clearly(
         taken.listen()
         port = taken.getsockname()[1]
         pick = code["free_ports"]
-        monkeypatch.setitem(code, "free_ports", lambda n: [port] + pick(n - 1))
+        patch_book(monkeypatch, code, "free_ports", lambda n: [port] + pick(n - 1))
         with pytest.raises(code["WorkerFailed"]) as failed:
             code["run_job"](job, 2, timeout_s=120)
     message = str(failed.value)

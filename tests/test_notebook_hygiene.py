@@ -150,8 +150,8 @@ def test_no_execution_timestamps(notebook):
     assert not stamped, f"{name}: cells {stamped} carry execution timestamps"
 
 
-# The course conventions (DEVELOPERS.md, "How the book teaches"). Chapters join this
-# list as they are brought to them; by the end, every chapter is on it.
+# The course conventions (README.md, "Working on the book": support cells). Chapters
+# join this list as they are brought to them; by the end, every chapter is on it.
 TAUGHT_FIRST = [
     "01_how_rnns_work",
     "02_data",
@@ -195,6 +195,8 @@ def test_support_cells_are_folded_on_the_page_and_in_colab(taught):
         source = "".join(cell["source"])
         if cell["cell_type"] != "code":
             continue
+        if "hide-cell" in cell["metadata"].get("tags", []):
+            continue  # a solution: test_cells_that_open_folded_do_so_everywhere
         defines = re.search(r"^(def|class) ", source, re.M)
         if is_folded(cell) and defines or source.startswith("# @title "):
             assert source.startswith("# @title "), f"{name} cell {i}: no # @title"
@@ -204,6 +206,43 @@ def test_support_cells_are_folded_on_the_page_and_in_colab(taught):
                 assert nb["cells"][i - 1]["cell_type"] == "markdown", (
                     f"{name} cell {i}: a support cell needs a lead-in sentence"
                 )
+
+
+SOLUTION_TITLE = re.compile(r"# @title Solution \d+\b")
+
+
+def opens_folded(cell):
+    """Folded in Colab (its form view, under the `# @title` line) and in JupyterLab and
+    VS Code (jupyter.source_hidden)."""
+    metadata = cell["metadata"]
+    return (
+        metadata.get("cellView") == "form"
+        and metadata.get("jupyter", {}).get("source_hidden") is True
+    )
+
+
+def test_cells_that_open_folded_do_so_everywhere(notebook):
+    """Support cells (hide-input, `# @title` first), the generated `earlier-chapters`
+    cell and the exercise solutions (hide-cell) open folded wherever the notebook is
+    opened: metadata {"cellView": "form", "jupyter": {"source_hidden": true}}. A
+    solution's first line is `# @title Solution N`, with what it shows after it."""
+    name, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        tags = cell["metadata"].get("tags", [])
+        source = "".join(cell["source"])
+        support = "hide-input" in tags and source.startswith("# @title ")
+        solution = "hide-cell" in tags
+        if support or solution or "earlier-chapters" in tags:
+            assert opens_folded(cell), (
+                f'{name} cell {i}: needs "cellView": "form" and "jupyter": '
+                '{"source_hidden": true} in its metadata'
+            )
+        if solution:
+            title = source.split("\n", 1)[0]
+            assert SOLUTION_TITLE.match(title), f"{name} cell {i}: {title!r}"
+            assert len(title) <= MAX_PRINTED, f"{name} cell {i}: a long title"
 
 
 def test_test_knobs_are_out_of_sight(taught):

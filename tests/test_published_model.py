@@ -3,22 +3,20 @@ back with NumPy alone, and how chapters 5 and 6 download it (from a local server
 The page's JavaScript generator is checked against the same NumPy equations in
 tests/test_site_browser.py."""
 
+import ast
 import functools
 import hashlib
 import http.server
 import json
 import re
 import shutil
-import sys
 import threading
 
+import export_model
 import numpy as np
 import pytest
 
 from book_tools import ROOT, exported_namespace
-
-sys.path.insert(0, str(ROOT / "scripts"))
-import export_model  # noqa: E402
 
 MODEL = ROOT / "book" / "_static" / "model"
 BUDGET = 1_500_000  # bytes, manifest and weights together
@@ -110,15 +108,24 @@ def serve(tmp_path):
     server.server_close()
 
 
-def published_into_model(book, loader, url, cache):
-    ns = exported_namespace("05_sampling")
-    nb = json.loads((ROOT / "book" / "05_sampling.ipynb").read_text(encoding="utf-8"))
+def form_values(chapter):
+    """The settings of a chapter's form cell ("Where the model comes from"), as the
+    notebook has them: {name: value} of its plain assignments."""
+    nb = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text(encoding="utf-8"))
     form = next(
         "".join(c["source"])
         for c in nb["cells"]
         if "".join(c["source"]).startswith("# @title Where the model comes from")
     )
-    exec(form, ns)  # WEIGHTS, PUBLISHED_URL, PUBLISHED_SHA256
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in ast.parse(form).body
+        if isinstance(node, ast.Assign)
+    }
+
+
+def published_into_model(book, loader, url, cache):
+    ns = {**exported_namespace("05_sampling"), **form_values("05_sampling")}
     cache.mkdir()  # get_file falls back to /tmp/.keras for a folder it cannot write
     assert ns["WEIGHTS"] == "published", "the default"
     model = book["FusedCharLSTM"](loader.num_chars, units=256)

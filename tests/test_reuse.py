@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from book_tools import ROOT, exported_namespace
+from book_tools import ROOT, exported_namespace, patch_book
 
 TEXT = "supposing that truth is a woman--what then? is there not ground " * 40
 
@@ -26,7 +26,7 @@ def code():
 def run(code, tmp_path, monkeypatch):
     """A tiny recipe, a loader, a model factory and an evaluator factory, with the
     checkpoint root in tmp_path."""
-    monkeypatch.setitem(code, "CHECKPOINT_ROOT", tmp_path)
+    patch_book(monkeypatch, code, "CHECKPOINT_ROOT", tmp_path)
     recipe = code["Recipe"](seq_length=8, batch_size=4, steps=6, units=8, seed=0)
     loader = code["DataLoader"](TEXT, seed=0)
     windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
@@ -143,7 +143,7 @@ def test_after_chapter_4_the_chapter_trains_nothing(name, after_chapter_4, monke
     """The chapter's own first cells, in a fresh kernel, in the folder where chapter 4
     ran (the kernel inherits this environment: the short recipe, checkpoints/)."""
     monkeypatch.delenv("RNN_BOOK_CHECKPOINTS")
-    nb = first_cells(name, "reuse_finished_run(trained")
+    nb = first_cells(name, "trained, curve = main_model(")
     NotebookClient(
         nb,
         timeout=600,
@@ -155,3 +155,32 @@ def test_after_chapter_4_the_chapter_trains_nothing(name, after_chapter_4, monke
     )
     assert "Reused checkpoints/ch4-main-" in printed, printed
     assert "steps 1 to" not in printed and "No finished run" not in printed, printed
+
+
+def test_main_model_decides_in_order(code, run, tmp_path, capsys):
+    """main_model, the one place that decides where the main model comes from: no
+    finished run and no reachable server -> it trains the recipe itself; then the
+    finished run it left is reused."""
+    recipe, loader, _, evaluator = run
+    windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
+    dead = "http://127.0.0.1:9/"  # port 9 (discard): nothing listens there
+    hashes = {"manifest.json": "0" * 64, "weights.bin": "0" * 64}
+    code["keras"].utils.set_random_seed(0)
+    model, curve = code["main_model"](
+        loader, recipe, windows, "published", dead, hashes,
+        eval_every=3, prefix="ch5-main", cache_dir=tmp_path / "cache",
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert "could not be had" in out and curve["step"][-1] == recipe.steps
+    again, reused = code["main_model"](
+        loader, recipe, windows, "published", dead, hashes, prefix="ch5-main"
+    )
+    assert "Reused" in capsys.readouterr().out and reused == curve
+    for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_main_model_refuses_an_unknown_choice(code, run):
+    recipe, loader, _, _ = run
+    with pytest.raises(ValueError, match='choose "published" or "train"'):
+        code["main_model"](loader, recipe, None, "download")

@@ -175,7 +175,9 @@ def browser():
 
 @pytest.fixture
 def page_visit(browser, site_url):
-    """Open a page with no network beyond 127.0.0.1; record errors and blocked URLs."""
+    """Open a page with no network beyond 127.0.0.1; record errors and blocked URLs.
+
+    visit(docname, prepare) calls prepare(page) first, before the page loads."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     record = {"errors": [], "blocked": []}
 
@@ -191,7 +193,9 @@ def page_visit(browser, site_url):
     page.on("console", lambda m: m.type == "error" and record["errors"].append(m.text))
     page.on("pageerror", lambda err: record["errors"].append(f"uncaught: {err}"))
 
-    def visit(docname):
+    def visit(docname, prepare=None):
+        if prepare:  # e.g. routes of the test's own, set before the page loads
+            prepare(page)
         response = page.goto(f"{site_url}/{docname}.html", wait_until="load")
         assert response is not None and response.ok, (
             f"{docname}.html: HTTP {response and response.status}"
@@ -589,4 +593,85 @@ def test_the_page_generator_answers_the_keyboard(page_visit):
         ".textContent.includes('not one of the corpus')"
     )
     assert "leave it out" in status.inner_text()
+    assert not record["errors"], record["errors"]
+
+
+# The widget checks the weights it downloads against the manifest's sha256, as
+# load_published does in Python: with crypto.subtle where the browser has it, and with
+# its own SHA-256 in JavaScript where it does not (an insecure context: plain http from
+# another host). Hiding crypto.subtle before the page loads stands in for such a page.
+HIDE_SUBTLE = "Object.defineProperty(globalThis.crypto, 'subtle', {value: undefined});"
+WIDGET_STATUS = "document.querySelector('.lstm-widget [data-role=status]').textContent"
+WEIGHTS = ROOT / "book" / "_static" / "model" / "weights.bin"
+
+
+def damage_weights(route):
+    """weights.bin as the site serves it, with one byte flipped."""
+    response = route.fetch()
+    body = bytearray(response.body())
+    body[len(body) // 2] ^= 0x01
+    route.fulfill(response=response, body=bytes(body))
+
+
+@pytest.mark.parametrize("digest", ["crypto.subtle", "fallback"])
+def test_the_page_generator_refuses_damaged_weights(page_visit, digest):
+    def prepare(page):
+        if digest == "fallback":
+            page.add_init_script(HIDE_SUBTLE)
+        page.route("**/_static/model/weights.bin", damage_weights)
+
+    page, record = page_visit("book/05_sampling", prepare)
+    assert page.evaluate("() => !globalThis.crypto?.subtle") == (digest == "fallback")
+    widget = page.locator(".lstm-widget")
+    page.wait_for_function(f"() => {WIDGET_STATUS}.includes('could not be loaded')")
+    status = widget.locator("[data-role=status]").inner_text()
+    assert "weights file (weights.bin) does not match the sha256" in status, status
+    assert "its manifest records" in status and "Reload the page" in status, status
+    assert "the site's model files are out of date" in status, status
+    assert widget.get_by_role("button", name="Generate").is_disabled()
+    assert widget.locator("[data-role=output]").inner_text() == ""
+    rejected = page.evaluate(
+        "() => window.rnnBookLSTM.load().then(() => null, (error) => error.message)"
+    )
+    assert rejected and "does not match the sha256" in rejected
+
+    # The same page with the weights intact: the check passes and the model runs.
+    page.unroute("**/_static/model/weights.bin")
+    page.reload(wait_until="load")
+    assert page.evaluate("() => !globalThis.crypto?.subtle") == (digest == "fallback")
+    page.wait_for_function(f"() => {WIDGET_STATUS}.startsWith('Ready')")
+    widget.get_by_role("button", name="Generate").click()
+    page.wait_for_function(
+        f"() => {WIDGET_STATUS}.includes('characters at T =')", timeout=60_000
+    )
+    assert not record["errors"], record["errors"]
+
+
+FALLBACK_DIGESTS = """async ([inputs, weightsUrl]) => {
+    const lstm = window.rnnBookLSTM;
+    const out = inputs.map((bytes) => lstm.sha256Fallback(new Uint8Array(bytes)));
+    const weights = await (await fetch(weightsUrl)).arrayBuffer();
+    out.push(lstm.sha256Fallback(new Uint8Array(weights)));
+    return { out, subtle: await lstm.sha256(weights) };
+}"""
+
+
+def test_the_page_sha256_fallback_agrees_with_hashlib(page_visit):
+    import hashlib
+    import json
+    import random
+
+    page, record = page_visit("book/05_sampling")
+    make = random.Random(31)
+    inputs = [b"", b"abc", "naïve übermensch\n".encode()]
+    # Around the block edges: 55 bytes pad into one block, 56 need a second.
+    inputs += [make.randbytes(n) for n in (1, 55, 56, 63, 64, 65, 119, 120, 1000)]
+    result = page.evaluate(
+        FALLBACK_DIGESTS, [[list(b) for b in inputs], "../_static/model/weights.bin"]
+    )
+    weights = WEIGHTS.read_bytes()
+    expected = [hashlib.sha256(b).hexdigest() for b in [*inputs, weights]]
+    assert result["out"] == expected
+    manifest = json.loads((WEIGHTS.parent / "manifest.json").read_text("utf-8"))
+    assert result["subtle"] == expected[-1] == manifest["sha256"]
     assert not record["errors"], record["errors"]

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from book_tools import ROOT, exported_namespace
+from book_tools import exported_namespace, patch_book
 
 TEXT = "what is noble? what does the word noble still mean to us nowadays? " * 40
 RECIPE = dict(
@@ -132,11 +132,10 @@ def test_no_usable_checkpoint_starts_over_and_says_so(code, recipe, tmp_path, ca
 TRAINER = """
 import json, os, signal, sys
 import numpy as np
-sys.path.insert(0, {scripts!r})
-from sync_exports import load_exported
+import rnnbook
 
 folder, seed, kill_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-book = load_exported("04_training")
+book = rnnbook.upto("04_training")
 book["keras"].utils.set_random_seed(seed)
 recipe = book["Recipe"](steps=30, **{recipe!r})
 loader = book["DataLoader"]({text!r}, seed=recipe.seed)
@@ -173,9 +172,7 @@ def train_in_a_process(script, folder, seed, kill_at=0):
 
 def test_a_run_killed_with_sigkill_resumes_as_the_same_run(tmp_path):
     script = tmp_path / "trainer.py"
-    script.write_text(
-        TRAINER.format(scripts=str(ROOT / "scripts"), recipe=RECIPE, text=TEXT)
-    )
+    script.write_text(TRAINER.format(recipe=RECIPE, text=TEXT))
     result, whole = train_in_a_process(script, tmp_path / "whole", seed=0)
     assert result.returncode == 0, result.stderr[-3000:]
 
@@ -217,9 +214,9 @@ def test_an_interrupt_inside_a_step_resumes_the_same_run(
 
         return step
 
-    monkeypatch.setitem(code, "make_train_step", interrupted_at_step_7)
+    patch_book(monkeypatch, code, "make_train_step", interrupted_at_step_7)
     run(code, recipe, tmp_path / "split", eval_every=4)
-    monkeypatch.setitem(code, "make_train_step", make_train_step)
+    patch_book(monkeypatch, code, "make_train_step", make_train_step)
     saved = 7 if after_update else 6
     assert (tmp_path / "split" / f"ckpt-{saved}.index").exists()
     resumed, resumed_model = run(code, recipe, tmp_path / "split", seed=3, eval_every=4)
@@ -329,7 +326,7 @@ def test_the_tables_read_skipped_for_the_path_a_gpu_skips(code):
 
 
 def test_time_paths_skips_the_fused_layer_with_xla_on_a_gpu(code, monkeypatch):
-    monkeypatch.setitem(code, "ON_GPU", True)
+    patch_book(monkeypatch, code, "ON_GPU", True)
     loader = code["DataLoader"](TEXT)
     paths = {name: code["PATHS"][name] for name in ("fused, tf.function", "fused, XLA")}
     times = code["time_paths"](loader, paths, (4, 8, True), count=3, rounds=1)
@@ -352,7 +349,7 @@ def test_bf16_is_decided_by_the_gpu_that_computes(
         "get_device_details",
         lambda device: {"compute_capability": capability},
     )
-    monkeypatch.setitem(code, "cpu_has_bf16", lambda: not expected)  # never asked
+    patch_book(monkeypatch, code, "cpu_has_bf16", lambda: not expected)  # never asked
     assert code["has_native_bf16"]() is expected
 
 

@@ -134,13 +134,60 @@
     return text;
   }
 
+  // SHA-256 (FIPS 180-4) in plain JavaScript: Uint8Array -> hex digest. Browsers give
+  // crypto.subtle to secure contexts only (https, or http from this very machine), so a
+  // page opened over plain http from another host checks its weights with this instead.
+  function sha256Fallback(bytes) {
+    const primes = [];
+    for (let n = 2; primes.length < 64; n++) if (primes.every((p) => n % p)) primes.push(n);
+    const bits = (x) => (x * 2 ** 32) >>> 0; // the first 32 bits of x's fraction
+    const K = primes.map((p) => bits(Math.cbrt(p)));
+    const H = primes.slice(0, 8).map((p) => bits(Math.sqrt(p)));
+    const length = Math.ceil((bytes.length + 9) / 64) * 64, padded = new Uint8Array(length);
+    padded.set(bytes);
+    padded[bytes.length] = 0x80;
+    const view = new DataView(padded.buffer), w = new Uint32Array(64);
+    view.setUint32(length - 8, Math.floor(bytes.length / 2 ** 29)); // the length in bits,
+    view.setUint32(length - 4, (bytes.length * 8) >>> 0); // big-endian, 64 bits
+    const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+    for (let block = 0; block < length; block += 64) {
+      for (let t = 0; t < 64; t++) {
+        const x = w[t - 15], y = w[t - 2];
+        w[t] = t < 16 ? view.getUint32(block + 4 * t)
+          : (rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3)) + (rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10)) +
+            w[t - 7] + w[t - 16];
+      }
+      let [a, b, c, d, e, f, g, h] = H;
+      for (let t = 0; t < 64; t++) {
+        const t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
+          K[t] + w[t];
+        const t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+      }
+      [a, b, c, d, e, f, g, h].forEach((x, i) => { H[i] = (H[i] + x) >>> 0; });
+    }
+    return H.map((x) => x.toString(16).padStart(8, "0")).join("");
+  }
+
+  async function sha256(buffer) { // hex digest of an ArrayBuffer: the browser's own, if any
+    if (!globalThis.crypto?.subtle) return sha256Fallback(new Uint8Array(buffer));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", buffer));
+    return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
   async function load(url = MODEL_URL) {
     const found = await fetch(new URL("manifest.json", url));
     if (!found.ok) throw new Error(`manifest: HTTP ${found.status}`);
     const manifest = await found.json();
     const response = await fetch(new URL(manifest.weights_file, url));
     if (!response.ok) throw new Error(`weights: HTTP ${response.status}`);
-    return new CharLSTM(manifest, await response.arrayBuffer());
+    const buffer = await response.arrayBuffer();
+    if (await sha256(buffer) !== manifest.sha256) { // as load_published checks, in Python
+      throw new Error(`the weights file (${manifest.weights_file}) does not match the ` +
+        "sha256 that its manifest records, so the model was not run. Reload the page; if " +
+        "this persists, the site's model files are out of date.");
+    }
+    return new CharLSTM(manifest, buffer);
   }
 
   async function attach(widget) {
@@ -178,7 +225,9 @@
     });
   }
 
-  window.rnnBookLSTM = { load, probabilities, generate, makeRandom, CharLSTM };
+  window.rnnBookLSTM = {
+    load, probabilities, generate, makeRandom, CharLSTM, sha256, sha256Fallback,
+  };
   const start = () => document.querySelectorAll(".lstm-widget").forEach(attach);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

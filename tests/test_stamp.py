@@ -1,0 +1,130 @@
+"""The stamp that scripts/run_notebooks.py writes into each chapter's metadata
+(`rnn_book`) cannot lie: it names the code that produced the stored outputs (a hash
+of the code cells) and the versions that the notebook's kernel itself ran on."""
+
+import json
+import platform
+from importlib import metadata
+
+import nbformat
+import pytest
+
+import run_notebooks
+from book_tools import ROOT
+from notebook_io import code_hash
+from sync_exports import chapters
+
+CHAPTERS = chapters()
+VERSIONS = ("python", "tensorflow", "keras", "numpy")
+
+
+def stored_stamp(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return nb, nb["metadata"].get(run_notebooks.STAMP, {})
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_the_stored_outputs_come_from_the_stored_code(path):
+    nb, stamp = stored_stamp(path)
+    assert stamp.get("code_sha256") == code_hash(nb), (
+        f"{path.name}: its code is not the code its stored outputs came from (or "
+        "its stamp has no code_sha256); re-execute it with python "
+        f"scripts/run_notebooks.py {path.relative_to(ROOT).as_posix()}"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_the_stamp_names_the_versions_the_kernel_ran(path):
+    _, stamp = stored_stamp(path)
+    missing = [name for name in VERSIONS if not stamp.get(name)]
+    assert not missing, (
+        f"{path.name}: its stamp does not name the kernel's {', '.join(missing)}; "
+        "re-execute it with python scripts/run_notebooks.py "
+        f"{path.relative_to(ROOT).as_posix()}"
+    )
+
+
+def cells_of(sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    return nb
+
+
+def test_code_hash_covers_the_code_cells_alone():
+    nb = cells_of(["import numpy as np", "x = np.arange(3)\nprint(x.sum())"])
+    as_json = json.loads(nbformat.writes(nb))  # sources as lists of lines
+    assert code_hash(as_json) == code_hash(nb)
+    with_more = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    with_more.cells.insert(1, nbformat.v4.new_markdown_cell("Prose."))
+    with_more.cells[0].outputs = [nbformat.v4.new_output("stream", text="out")]
+    with_more.cells[0].metadata["tags"] = ["hide-input"]
+    with_more.metadata["rnn_book"] = {"run": "full"}
+    assert code_hash(with_more) == code_hash(nb)
+    # the split between cells and the order of cells count
+    assert code_hash(cells_of(["import numpy as np\nx = np.arange(3)"])) != (
+        code_hash(cells_of(["import numpy as np", "x = np.arange(3)"]))
+    )
+    assert code_hash(cells_of(["b = 2", "a = 1"])) != code_hash(
+        cells_of(["a = 1", "b = 2"])
+    )
+    assert code_hash(cells_of(["a = 1", "b = 3"])) != code_hash(
+        cells_of(["a = 1", "b = 2"])
+    )
+
+
+def test_code_hash_leaves_out_the_repository_that_set_repository_points_at():
+    """In a fork, set_repository.py (and the Pages workflow) rewrites PUBLISHED_URL;
+    that alone must not make the stored outputs stale."""
+    form = 'PUBLISHED_URL = (\n    "https://raw.githubusercontent.com/{}/"\n)\n'
+    upstream = cells_of([form.format("owner/book/main") + "SHA = 'abc'"])
+    fork = cells_of([form.format("someone/fork/trunk") + "SHA = 'abc'"])
+    other_sha = cells_of([form.format("owner/book/main") + "SHA = 'abd'"])
+    assert code_hash(fork) == code_hash(upstream) != code_hash(other_sha)
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """A two-cell notebook in tmp_path; its kernel sees numpy's metadata as 0.0.1
+    (a dist-info on PYTHONPATH), so that the kernel's versions differ from this
+    process's, as they do when the kernel runs in another environment."""
+    fake = tmp_path / "metadata" / "numpy-0.0.1.dist-info"
+    fake.mkdir(parents=True)
+    (fake / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: numpy\nVersion: 0.0.1\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(fake.parent))
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(cells_of(["x = sum(range(4))", "print(x)"]), path)
+    return path
+
+
+def test_a_run_stamps_the_kernels_versions_and_the_code(tiny):
+    run_notebooks.execute(tiny, timeout=60)
+    nb = nbformat.read(tiny, as_version=4)
+    stamp = nb.metadata[run_notebooks.STAMP]
+    assert stamp["run"] == "full"
+    assert stamp["numpy"] == "0.0.1" != metadata.version("numpy")  # the kernel's
+    assert stamp["python"] == platform.python_version()
+    for name in ("tensorflow", "keras"):
+        assert stamp[name] == metadata.version(name)
+    assert stamp["code_sha256"] == code_hash(nb)
+    # the cell that reported the versions is gone; the counts run 1, 2
+    assert [cell.source for cell in nb.cells] == ["x = sum(range(4))", "print(x)"]
+    assert [cell.execution_count for cell in nb.cells] == [1, 2]
+    assert nb.cells[1].outputs[0]["text"] == "6\n"
+
+
+def test_a_failed_quick_run_is_stamped_quick_with_unknown_versions(tiny, tmp_path):
+    """A run stopped by an error never reaches the cell that reports the versions:
+    they are recorded as unknown, never as this process's."""
+    nb = nbformat.read(tiny, as_version=4)
+    nb.cells[1].source = "raise ValueError('stop')"
+    nbformat.write(nb, tiny)
+    before = tiny.read_bytes()
+    output = tmp_path / "out.ipynb"
+    error = run_notebooks.execute(tiny, timeout=60, quick=True, output=output)
+    assert error is not None and tiny.read_bytes() == before  # only output written
+    stamp = nbformat.read(output, as_version=4).metadata[run_notebooks.STAMP]
+    assert stamp["run"] == "quick"
+    assert all(stamp[name] is None for name in VERSIONS), stamp
+    assert stamp["code_sha256"] == code_hash(nb)
