@@ -280,7 +280,7 @@ def main(argv=None):
     if args.smoke:
         args.repeats, args.batches, args.chars, args.rounds = 4, 2, 20, 1
     book = rnnbook.upto(
-        "07_distributed_training" if args.distributed else "05_sampling"
+        "08_distributed_training" if args.distributed else "06_training_engineered"
     )
     tf = book["tf"]
     # Before TensorFlow's first operation: two logical CPU devices for MirroredStrategy.

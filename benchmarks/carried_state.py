@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Chapter 6's line-position analysis, repeated on chapter 4's carried-state variant.
+"""Chapter 7's line-position analysis, repeated on chapter 6's carried-state variant.
 
 Chapter 4 trains the main recipe a second way, on consecutive windows with the state
 carried from batch to batch, and keeps no checkpoint of it. Training it takes 4 to
-7 minutes on 2 cores, which does not fit in chapter 6's time budget, so this script
-trains it (exactly as chapter 4 does) and runs chapter 6's analysis on both models,
+7 minutes on 2 cores, which does not fit in chapter 7's time budget, so this script
+trains it (exactly as chapter 6 does) and runs chapter 7's analysis on both models,
 with the chapters' own exported code:
 
 python benchmarks/carried_state.py          # 4 to 10 minutes; the main model is
@@ -66,7 +66,7 @@ def train_main(book, loader, recipe, windows):
 
 
 def line_position(book, model, loader, text, shifts, part_chars):
-    """Chapter 6's line-position numbers for one model, as a dict."""
+    """Chapter 7's line-position numbers for one model, as a dict."""
     np = book["np"]
     inside = book["make_recorder"](model)(loader, text)
     readable = {"h": inside["h"], "tanh(c)": np.tanh(inside["c"])}
@@ -104,7 +104,7 @@ def main(argv=None):
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args(argv)
-    book = rnnbook.upto("06_inside_the_lstm")
+    book = rnnbook.upto("07_inside_the_lstm")
     recipe = book["MAIN_RECIPE"]
     if args.smoke:
         recipe = replace(recipe, steps=3, units=16, batch_size=4)
@@ -125,7 +125,7 @@ def main(argv=None):
         for name, model in models.items()
     }
     names = list(results)
-    print(f"\nChapter 6's analysis, {len(text):,} held-out characters, "
+    print(f"\nChapter 7's analysis, {len(text):,} held-out characters, "
           f"{shifts} shifts, ablations on the first {part_chars:,}:\n")  # fmt: skip
     print("| | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Publish the main recipe's trained weights with the book, for the page's generator
-and for chapters 5 and 6 (which download them instead of training).
+and for chapters 5, 6 and 7 (which download them instead of training).
 
 Uses the book's own exported code. It reuses chapter 4's finished run from
 ./checkpoints when one is there and verified (reuse_finished_run); otherwise it trains
@@ -15,7 +15,7 @@ The weights are stored as float16 when that changes the held-out loss (chapter 4
 4,096 windows, in NumPy) by less than 0.001 nats/char, else as float32.
 
     python scripts/export_model.py          # then paste the printed PUBLISHED_SHA256
-                                            # into chapters 5 and 6; re-execute them
+                                            # into chapters 5-7; re-execute them
     python scripts/export_model.py --check  # do the committed files still load, for
                                             # this recipe and corpus, at their loss?
 """
@@ -176,7 +176,7 @@ def main(argv=None):
     print(f"held-out loss: Keras {keras_loss:.4f}, NumPy float32 {full:.4f}, "
           f"float16 {half:.4f} (change {half - full:+.5f})")  # fmt: skip
     print(f"wrote {dtype} weights.bin ({size:,} bytes) and manifest.json to {args.out}")
-    print("Pin them in the form cell of chapters 5 and 6:")
+    print("Pin them in the form cell of chapters 5, 6 and 7:")
     print("PUBLISHED_SHA256 = {")
     for name in ("manifest.json", "weights.bin"):
         digest = hashlib.sha256((args.out / name).read_bytes()).hexdigest()

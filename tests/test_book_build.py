@@ -69,7 +69,11 @@ def test_launch_links_follow_the_repository_the_book_is_built_for(tmp_path):
             assert colab_links(page_text), f"{page.name} has no Colab link"
             assert f'href="{url}"' in page_text, f"{page.name}: no repository button"
     model = "https://raw.githubusercontent.com/another-owner/another.repo/trunk/"
-    for name in ("05_sampling", "06_inside_the_lstm"):  # where the published model is
+    for name in (
+        "05_sampling",
+        "06_training_engineered",
+        "07_inside_the_lstm",
+    ):  # where the published model is
         cells = nbformat.read(source / "book" / f"{name}.ipynb", as_version=4).cells
         sources = "\n".join(cell.source for cell in cells)
         assert f'PUBLISHED_URL = (\n    "{model}"' in sources, name

@@ -230,7 +230,7 @@ def test_the_placeholder_repository_is_found_in_the_last_commit(committed_copy):
     commit(PLACEHOLDER_URL)
     named = set_repository.placeholder_files(repo)
     assert named[:2] == ["_config.yml", "README.md"]
-    assert {"book/05_sampling.ipynb", "book/06_inside_the_lstm.ipynb"} <= set(named)
+    assert {"book/05_sampling.ipynb", "book/07_inside_the_lstm.ipynb"} <= set(named)
     # what the Pages workflow does before .ci/run: the working tree alone changes
     set_repository.set_repository("https://github.com/me/fork", "main", root=repo)
     assert set_repository.placeholder_files(repo) == named

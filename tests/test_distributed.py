@@ -21,7 +21,7 @@ TEXT = "the quick brown fox jumps over the lazy dog. " * 40
 
 @pytest.fixture(scope="module")
 def code():
-    return exported_namespace("07_distributed_training")
+    return exported_namespace("08_distributed_training")
 
 
 @pytest.fixture(scope="module")

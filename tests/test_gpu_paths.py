@@ -24,7 +24,7 @@ TEXT = "what is noble? what does the word noble still mean to us nowadays? " * 4
 def code():
     """The book's exported code up to chapter 4, as {name: object}: the one place that
     says where it comes from."""
-    return exported_namespace("04_training")
+    return exported_namespace("06_training_engineered")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ TEXT = 'he said "no (not yet)" and left.\nthen: "why?" [twice]\n' * 12
 
 @pytest.fixture(scope="module")
 def code():
-    return exported_namespace("06_inside_the_lstm")
+    return exported_namespace("07_inside_the_lstm")
 
 
 @pytest.fixture(scope="module")

@@ -158,8 +158,9 @@ TAUGHT_FIRST = [
     "03_model",
     "04_training",
     "05_sampling",
-    "06_inside_the_lstm",
-    "07_distributed_training",
+    "06_training_engineered",
+    "07_inside_the_lstm",
+    "08_distributed_training",
 ]
 MAX_VISIBLE_LINES = 30
 MAX_PRINTED = 88

@@ -138,12 +138,14 @@ def after_chapter_4(code, tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("name", ["05_sampling", "06_inside_the_lstm"])
+@pytest.mark.parametrize(
+    "name", ["05_sampling", "06_training_engineered", "07_inside_the_lstm"]
+)
 def test_after_chapter_4_the_chapter_trains_nothing(name, after_chapter_4, monkeypatch):
     """The chapter's own first cells, in a fresh kernel, in the folder where chapter 4
     ran (the kernel inherits this environment: the short recipe, checkpoints/)."""
     monkeypatch.delenv("RNN_BOOK_CHECKPOINTS")
-    nb = first_cells(name, "trained, curve = main_model(")
+    nb = first_cells(name, "= main_model(")
     NotebookClient(
         nb,
         timeout=600,

@@ -26,7 +26,7 @@ RECIPE = dict(
 
 @pytest.fixture(scope="module")
 def code():
-    return exported_namespace("04_training")
+    return exported_namespace("06_training_engineered")
 
 
 @pytest.fixture
@@ -303,7 +303,9 @@ def gpu_results(code):
     nan = float("nan")
     return {
         shape: {
-            name: (nan, nan) if name == "fused, XLA" else (1.0 + i, 10.0 * (i + 1))
+            name: (nan, nan, nan)
+            if name == "fused, XLA"
+            else (1.0 + i, 10.0 * (i + 1), 5.0)
             for i, name in enumerate(code["PATHS"])
         }
         for shape in code["SHAPES"]
