@@ -12,7 +12,7 @@ stream, the state carried, as chapter 4's streamed_loss), in nats/char, bits/cha
 and perplexity, with the seed-to-seed spread.
 
 python benchmarks/recipes.py                    # 6 recipes x 2 seeds x 240 s: about
-                                                # 55 minutes on 2 cores (idle machine)
+                                                # an hour on 2 cores (idle machine)
 python benchmarks/recipes.py --recipes book char_rnn --seeds 0
 python benchmarks/recipes.py --paths            # ms/step of tf.function vs XLA only
 python benchmarks/recipes.py --smoke            # seconds: does it still run? (a test)
@@ -22,6 +22,7 @@ Needs the corpus in Keras's cache (see the README). Writes the results (JSON) to
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -270,12 +271,14 @@ class CharRNN(keras.Model):
 
 
 def lstm_params(num_chars, units):
+    """Parameters of a one-hot LSTM of units and its Dense output."""
     return (
         4 * (num_chars * units + units * units + units) + units * num_chars + num_chars
     )
 
 
-def gru_params(num_chars, units):  # reset_after=True: two biases per gate
+def gru_params(num_chars, units):
+    """The same for Keras's GRU (reset_after=True: two biases per gate)."""
     return 3 * (num_chars * units + units * units + 2 * units) + (
         units * num_chars + num_chars
     )
@@ -375,6 +378,7 @@ BATCHES = dict(
 
 # ------------------------------------------------------------ training steps
 def make_optimizer(anchor, schedule_steps):
+    """The recipe's optimizer (the book's: chapter 4's, its schedule this long)."""
     if anchor.optimizer == "book":
         return BOOK["make_optimizer"](replace(MAIN, steps=schedule_steps))
     if anchor.optimizer == "adam":
@@ -453,11 +457,16 @@ class Run:
 
 
 # ------------------------------------------------------------------- scoring
+@functools.cache  # one compiled forward pass per model, reused by every score
+def last_position(model):
+    """The model's logits at the last position, compiled (tf.function)."""
+    return tf.function(lambda X: model(X, all_positions=False))
+
+
 def window_loss(model, windows, batch_size=512):
     """Mean loss on the character after each held-out window, from a zero state:
     chapter 4's make_evaluator for any of these models."""
-    forward = tf.function(lambda X: model(X, all_positions=False))
-    total = 0.0
+    forward, total = last_position(model), 0.0
     for i in range(0, len(windows), batch_size):
         batch = windows[i : i + batch_size]
         logits = forward(batch[:, :-1])
@@ -533,13 +542,9 @@ def choose_path(name, loader, args):
     """(jit_compile, {path: ms/step}): on a GPU tf.function (cuDNN's kernels, which
     XLA cannot compile), not timed; on a CPU the faster of tf.function and XLA, as
     measured here and now, unless --path names one."""
-    if ON_GPU:
-        return False, {}
-    if args.path != "auto":
-        jits = (args.path == "XLA",)
-    else:
-        jits = (False, True)
-    ms = measure_paths(name, loader, jits, *((0.0, 1) if args.smoke else (3.0, 3)))
+    if ON_GPU or args.path != "auto":
+        return args.path == "XLA" and not ON_GPU, {}
+    ms = measure_paths(name, loader, (False, True))
     return min(ms, key=ms.get), {PATHS[jit]: t for jit, t in ms.items()}
 
 
@@ -632,11 +637,11 @@ def markdown(results):
     """The table for benchmarks/README.md, and the samples of the first seed."""
     lines = [
         "| recipe | parameters | path | steps | ms/step | window: nats (bits, ppl) "
-        "| spread | stream: nats (bits, ppl) | spread |",
+        "| seed spread | stream: nats (bits, ppl) | seed spread |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, r in results["recipes"].items():
-        s = summary_cells(r["summary"])
+        s = summary_cells(r["summary"], len(r["runs"]))
         lines.append(
             f"| {name} | {r['parameters']:,} | {r['path']} | "
             f"{r['summary']['steps']['mean']:,.0f} | "
@@ -649,13 +654,15 @@ def markdown(results):
     return "\n".join(lines)
 
 
-def summary_cells(summary):
+def summary_cells(summary, seeds):
+    """Mean nats (bits, perplexity) | spread, for both metrics."""
     cells = []
     for metric in ("window", "streamed"):
         nats = summary[f"{metric}_nats"]
+        spread = f"{nats['spread']:.3f}" if seeds > 1 else "one seed"
         cells.append(
             f"{nats['mean']:.3f} ({summary[f'{metric}_bits']:.3f}, "
-            f"{summary[f'{metric}_perplexity']:.2f}) | {nats['spread']:.3f}"
+            f"{summary[f'{metric}_perplexity']:.2f}) | {spread}"
         )
     return " | ".join(cells)
 
@@ -672,6 +679,7 @@ def paths_table(names, loader, args):
 
 # ---------------------------------------------------------------------- main
 def parse(argv):
+    """The command line, with the defaults that depend on --smoke filled in."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -691,7 +699,7 @@ def parse(argv):
     smoke = args.smoke
     if smoke and args.path == "auto":
         args.path = "tf.function"  # compiles fastest; a smoke run times nothing
-    args.budget = args.budget or (1.0 if smoke else 240.0)
+    args.budget = args.budget or (0.5 if smoke else 240.0)
     args.eval_every = args.eval_every or (args.budget / 2 if smoke else 30.0)
     if args.out is None:
         args.out = (
@@ -713,6 +721,7 @@ def scoring_config(loader, args):
 
 
 def main(argv=None):
+    """Run every recipe and seed asked for; returns the results (also in --out)."""
     args = parse(argv)
     tf.get_logger().setLevel("ERROR")  # no notices that many steps are traced
     loader = BOOK["DataLoader"](BOOK["read_text"](BOOK["fetch_corpus"]()), seed=0)
@@ -748,7 +757,8 @@ def run_all_seeds(name, loader, args, config):
     schedule = None  # the cosine schedule's length: the steps that fit the budget
     if anchor.optimizer == "book":
         ms = path_ms.get(PATHS[jit_compile])
-        ms = ms or measure_paths(name, loader, (jit_compile,))[jit_compile]
+        timing = (0.0, 1) if args.smoke else (3.0, 3)
+        ms = ms or measure_paths(name, loader, (jit_compile,), *timing)[jit_compile]
         schedule = max(1, int(1000 * args.budget / ms))
     model = build_model(name, loader.num_chars, 0)
     entry = {
@@ -784,6 +794,7 @@ def run_all_seeds(name, loader, args, config):
 
 
 def write(results, out):
+    """Save the results so far (after every recipe: a stopped run keeps them)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")

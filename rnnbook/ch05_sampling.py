@@ -17,7 +17,7 @@ from rnnbook.ch04_training import (
 )
 
 
-# reuse_finished_run: a finished run of the recipe, used only once verified
+# main_model: a finished run, else the published weights, else training
 MAIN_RUNS = ("ch4-main", "ch5-main", "ch6-main", "ch7-main")  # where chapters train it
 
 
@@ -67,7 +67,6 @@ def reuse_finished_run(model, recipe, evaluate, prefixes=MAIN_RUNS):
     return None
 
 
-# read_weights and load_published: the published weights, checked
 def read_weights(manifest, data):
     """The weights in a published weights file's bytes, as float32 arrays in the
     manifest's order: the one reader of that format in Python."""
@@ -125,7 +124,6 @@ def load_published(model, loader, recipe, url, hashes, cache_dir=None):
     return manifest
 
 
-# main_model: where the main model comes from, decided in one place
 def main_model(
     loader, recipe, windows, weights="published", url=None, hashes=None,
     eval_every=400, prefix="main", cache_dir=None,
@@ -147,18 +145,6 @@ def main_model(
         folder = checkpoint_dir_for(recipe, prefix)
         curve = train(trained, loader, recipe, folder, evaluate, eval_every=eval_every)
     return trained, curve
-
-
-# exact_float32: TF32 off inside a block, for parity checks on a GPU
-@contextlib.contextmanager
-def exact_float32():
-    """Float32 matrix products in full float32 inside the block (no TF32 on GPUs)."""
-    tf32 = tf.config.experimental.tensor_float_32_execution_enabled()
-    tf.config.experimental.enable_tensor_float_32_execution(False)
-    try:
-        yield
-    finally:
-        tf.config.experimental.enable_tensor_float_32_execution(tf32)
 
 
 # Input checks for the samplers: temperature, prompt, number of samples
@@ -220,6 +206,18 @@ def generate_refeed(
         logits = model(np.array([codes[-seq_length:]], dtype=np.int32))
         codes.append(int(sample_next(logits.numpy(), temperature, rng)[0]))
     return loader.decode(codes[-length:]) if length else ""
+
+
+# exact_float32: TF32 off inside a block, for parity checks on a GPU
+@contextlib.contextmanager
+def exact_float32():
+    """Float32 matrix products in full float32 inside the block (no TF32 on GPUs)."""
+    tf32 = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    try:
+        yield
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(tf32)
 
 
 import functools

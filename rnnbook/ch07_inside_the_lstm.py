@@ -299,3 +299,28 @@ def make_intervention(model, mask, values):
         return losses(kernel[codes[:-1]] + bias, codes[1:]).numpy()  # [T - 1, copies]
 
     return run
+
+
+def top_contexts(values, k=5, before=40, after=10):
+    """(start, stop) of the k passages around the k highest values, none overlapping:
+    `before` characters before each peak and `after` after it."""
+    values, peaks = np.asarray(values), []
+    for t in np.argsort(-values, kind="stable"):
+        if all(abs(t - peak) > before + after for peak in peaks):
+            peaks.append(int(t))
+        if len(peaks) == k:
+            break
+    return [(max(t - before, 0), min(t + after + 1, len(values))) for t in peaks]
+
+
+def unit_contexts(text, values, title="", k=5, before=40, after=10):
+    """HTML of the k passages of text where a unit's values (h or tanh(c), in [-1, 1])
+    peak, all shaded on one scale: blue -1, white 0, red +1, as the legend says."""
+    values, shown = check_shading(text, values), []
+    for start, stop in top_contexts(values, k, before, after):
+        v = np.clip(values[start:stop], -1, 1)
+        colours = 0.45 * plt.get_cmap("RdBu_r")(0.5 + 0.5 * v)[:, :3] + 0.55
+        shown.append(shaded_html(text[start:stop], v, colours, "").data)
+    legend = "blue: -1, white: 0, red: +1 (hover over a character for its value)"
+    heading = f"<div><strong>{html.escape(title)}</strong> ({legend})</div>"
+    return HTML(heading + "".join(shown))

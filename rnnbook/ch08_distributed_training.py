@@ -213,6 +213,33 @@ def max_difference(weights_a, weights_b):
     )
 
 
+def make_distributed_evaluator(strategy, model, windows, batch_size=512):
+    """make_evaluator(model, windows, all_positions=True), computed on every replica."""
+    batches = tf.data.Dataset.from_tensor_slices(windows).batch(batch_size)
+    positions = np.shape(windows)[0] * (np.shape(windows)[1] - 1)
+
+    def replica_sum(batch):  # this replica's rows: the sum of its losses
+        logits = model(batch[:, :-1], all_positions=True)
+        return tf.reduce_sum(
+            keras.losses.sparse_categorical_crossentropy(
+                batch[:, 1:], logits, from_logits=True
+            )
+        )
+
+    @tf.function
+    def batch_sum(batch):
+        return strategy.reduce("sum", strategy.run(replica_sum, args=(batch,)), None)
+
+    def evaluate():
+        total = sum(
+            float(batch_sum(b))
+            for b in strategy.experimental_distribute_dataset(batches)
+        )
+        return total / positions
+
+    return evaluate
+
+
 def time_one_device(loader, recipe, weights, starts, device="/cpu:0"):
     """(first call in s, median ms per step) of chapter 4's step (tf.function)."""
     with tf.device(device):  # where the mirrored replicas below run

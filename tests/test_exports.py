@@ -75,12 +75,16 @@ def generated_cells():
 
 
 def test_the_generated_cells_carry_only_what_their_chapters_use():
-    """Budget of issue #31: at most 2,500 lines together, 800 in the appendix."""
+    """Budget of issue #31: at most 2,500 lines together and 800 in the appendix, set
+    for the chapters of that time; chapter 6, added later, uses most of what chapters
+    1 to 5 teach, and has a budget of its own."""
     lines = {
         name: len(source.splitlines()) for name, source in generated_cells().items()
     }
+    engineered = lines.pop("06_training_engineered.ipynb")
     assert sum(lines.values()) <= 2500, lines
     assert lines["08_distributed_training.ipynb"] <= 800, lines
+    assert engineered <= 900, engineered
 
 
 def test_a_name_a_chapter_reads_is_defined_by_its_generated_cell():

@@ -285,3 +285,27 @@ def test_bad_input_gets_a_clear_error(code, small, call, message):
     loader, model = small
     with pytest.raises(ValueError, match=message):
         call(code, loader, model)
+
+
+def test_top_contexts_finds_the_peaks_without_overlap(code):
+    values = np.zeros(1000)
+    values[[100, 120, 500, 990]] = [0.9, 0.8, 0.7, 0.6]  # 120 is within 50 of 100
+    found = code["top_contexts"](values, k=3, before=40, after=10)
+    assert found == [(60, 111), (460, 511), (950, 1000)]  # the last one cut at the end
+    assert len(code["top_contexts"](values, k=100)) < 100  # no room for 100
+
+
+def test_unit_contexts_shades_on_one_fixed_scale_and_escapes(code):
+    text = "ab<c>" * 40
+    values = np.linspace(-1, 1, len(text))
+    page = code["unit_contexts"](
+        text, values, title="<unit>", k=2, before=4, after=0
+    ).data
+    assert "&lt;unit&gt;" in page and "<unit>" not in page
+    assert "blue: -1, white: 0, red: +1" in page  # the legend, in words
+    shown = re.findall(r'title="([-0-9.]+)">([^<]*)</span>', page)
+    assert len(shown) == 10  # two passages of 4 + 1 characters
+    assert shown[4] == ("1.00", "&gt;")  # the highest value, at the end, escaped
+    # A value of 0 is white-ish on every passage, whatever the passage's own range.
+    white = code["unit_contexts"]("abc", [0.0, 0.0, 0.5], k=1, before=2).data
+    assert "rgb(251,251,251)" in white

@@ -1,7 +1,9 @@
 """The stored notebooks are what readers see: outputs of a clean top-to-bottom run."""
 
+import ast
 import json
 import re
+import sys
 
 import pytest
 
@@ -269,3 +271,34 @@ def test_printed_lines_fit_the_page(taught):
                 for line in "".join(out["text"]).splitlines():
                     shown = ANSI_STYLE.sub("", line)  # progress bars' colours
                     assert len(shown) <= MAX_PRINTED, f"{name} cell {i}: {line!r}"
+
+
+# What a fresh Colab runtime (or any Jupyter kernel) has: the standard library, the
+# kernel's own IPython, and the three packages the README names.
+RUNTIME_PACKAGES = {"tensorflow", "keras", "numpy", "matplotlib", "IPython"}
+
+
+def imported_roots(source):
+    """The top-level modules a cell's code imports (IPython magics left out)."""
+    lines = [line for line in source.splitlines() if line.lstrip()[:1] not in "%!"]
+    if source.lstrip().startswith("%%"):
+        return set()
+    roots = set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_a_notebook_needs_only_tensorflow_numpy_and_matplotlib(notebook):
+    """Each notebook runs alone in a fresh runtime: it imports nothing from this
+    repository (no rnnbook, no scripts) and no package beyond TensorFlow/Keras, NumPy
+    and Matplotlib."""
+    name, nb = notebook
+    allowed = set(sys.stdlib_module_names) | RUNTIME_PACKAGES
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            extra = imported_roots("".join(cell["source"])) - allowed
+            assert not extra, f"{name} cell {i} imports {sorted(extra)}"

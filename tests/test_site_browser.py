@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import nbformat
+import numpy as np
 import pytest
 import yaml
 
@@ -675,3 +676,148 @@ def test_the_page_sha256_fallback_agrees_with_hashlib(page_visit):
     manifest = json.loads((WEIGHTS.parent / "manifest.json").read_text("utf-8"))
     assert result["subtle"] == expected[-1] == manifest["sha256"]
     assert not record["errors"], record["errors"]
+
+
+# Chapter 7's unit explorer (book/_static/unit-explorer.js), on the same LSTM as the
+# generator (window.rnnBookLSTM, from lstm-widget.js), against NumPy.
+EXPLORER = "book/07_inside_the_lstm"
+EXPLORER_PASSAGE = (
+    'the "free spirit" (as we call him) thinks otherwise than\n'
+    "is expected of him: he is the exception, and the bound spirits are the rule."
+)
+EXPLORER_READY = (
+    "() => !document.querySelector('.unit-explorer [data-role=shade]').disabled"
+)
+EXPLORER_TRACE = """async (text) => {
+    const model = await window.rnnBookLSTM.loadShared();
+    const { h, c } = model.trace(text);
+    return { h: h.map((s) => Array.from(s)), c: c.map((s) => Array.from(s)) };
+}"""
+
+
+def numpy_states(weights, codes):
+    """h and c after every step [T, units] from a zero state, in NumPy float32, with the
+    equations of scripts/export_model.py's numpy_logits (gates i, f, g, o)."""
+    kernel, recurrent, bias, _, _ = (np.float32(w) for w in weights)
+    h = np.zeros(recurrent.shape[0], np.float32)
+    c = np.zeros(recurrent.shape[0], np.float32)
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    hs, cs = [], []
+    for code in codes:
+        z = kernel[code] + h @ recurrent + bias
+        i, f, g, o = np.split(z, 4)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        hs.append(h)
+        cs.append(c)
+    return np.array(hs), np.array(cs)
+
+
+@pytest.fixture(scope="module")
+def numpy_explorer_states():
+    import export_model  # scripts/, on the path through book_tools
+
+    manifest, weights = export_model.load()
+    index = {ch: i for i, ch in enumerate(manifest["vocabulary"])}
+    return numpy_states(weights, [index[ch] for ch in EXPLORER_PASSAGE])
+
+
+def test_the_unit_explorer_computes_what_numpy_computes(
+    page_visit, numpy_explorer_states
+):
+    h, c = numpy_explorer_states
+    page, record = page_visit(EXPLORER)
+    page.wait_for_function(EXPLORER_READY)
+    traced = page.evaluate(EXPLORER_TRACE, EXPLORER_PASSAGE)
+    np.testing.assert_allclose(traced["h"], h, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(np.tanh(traced["c"]), np.tanh(c), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(traced["c"], c, rtol=1e-5, atol=1e-5)
+
+    # What the page shades: tanh(c) of one unit, chosen with the controls.
+    widget = page.locator(".unit-explorer")
+    widget.get_by_label("Passage to read").fill(EXPLORER_PASSAGE)
+    widget.get_by_label("State").select_option("tanh(c)")
+    widget.get_by_label("Unit (0 to 255)").fill("37")
+    widget.get_by_role("button", name="Shade").click()
+    shown = page.evaluate(
+        "() => document.querySelector('.unit-explorer').explorerValues"
+    )
+    np.testing.assert_allclose(shown, np.tanh(c[:, 37]), rtol=0, atol=1e-5)
+    spans = widget.locator("[data-role=output] span")
+    assert spans.count() == len(EXPLORER_PASSAGE)
+    assert not record["errors"], record["errors"]
+
+
+def test_the_unit_explorer_answers_the_keyboard(page_visit, numpy_explorer_states):
+    h, _ = numpy_explorer_states
+    page, record = page_visit(EXPLORER)
+    page.wait_for_function(EXPLORER_READY)
+    widget = page.locator(".unit-explorer")
+    status = widget.locator("[data-role=status]")
+
+    # Tab moves through the controls in reading order.
+    order = ["gallery", "layer", "unit", "preset", "text", "shade"]
+    widget.locator("[data-role=gallery]").focus()
+    for role in order[1:]:
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement.dataset.role")
+        assert focused == role, f"Tab reached {focused}, not {role}"
+
+    # A passage typed, a unit chosen, the button pressed: all from the keyboard.
+    widget.get_by_label("Passage to read").fill("")
+    widget.get_by_label("Passage to read").focus()
+    page.keyboard.type(EXPLORER_PASSAGE[:40])
+    widget.get_by_label("State").focus()
+    page.keyboard.press("ArrowUp")  # h, the first state
+    widget.get_by_label("Unit (0 to 255)").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("5")
+    widget.get_by_role("button", name="Shade").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.unit-explorer [data-role=status]')"
+        ".textContent.startsWith('h[5] over 40 characters')"
+    )
+    shown = page.evaluate(
+        "() => document.querySelector('.unit-explorer').explorerValues"
+    )
+    np.testing.assert_allclose(shown, h[:40, 5], rtol=0, atol=1e-5)
+
+    # The gallery, from the chapter's recorded run: a unit, its contexts, its shading.
+    gallery = widget.locator("[data-role=gallery] option")
+    assert gallery.count() > 1, "the page holds no gallery data (is the notebook run?)"
+    widget.get_by_label("Gallery unit").focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.unit-explorer [data-role=contexts] div')"
+        ".length > 0"
+    )
+    assert widget.locator("[data-role=output] span").count() > 0
+    assert "over" in status.inner_text()
+    passages = widget.locator("[data-role=preset] option")
+    assert passages.count() > 1
+
+    # A character the model does not know: a message, no shading.
+    widget.get_by_label("Passage to read").fill("der Übermensch")
+    widget.get_by_role("button", name="Shade").click()
+    assert "not one of the corpus" in status.inner_text()
+    assert widget.locator("[data-role=output] span").count() == 0
+    assert not record["errors"], record["errors"]
+
+
+def test_the_unit_explorer_passes_axe_once_used(page_visit, axe_script):
+    page, record = page_visit(EXPLORER)
+    page.wait_for_function(EXPLORER_READY)
+    widget = page.locator(".unit-explorer")
+    widget.get_by_label("Passage to read").fill(EXPLORER_PASSAGE)
+    widget.get_by_role("button", name="Shade").click()
+    if widget.locator("[data-role=gallery] option").count() > 1:
+        widget.get_by_label("Gallery unit").select_option(index=1)
+    page.evaluate(axe_script)
+    violations = page.evaluate(
+        "async () => (await axe.run(document.querySelector('.unit-explorer'),"
+        " {resultTypes: ['violations']})).violations"
+    )
+    serious = [v for v in violations if v["impact"] in ("critical", "serious")]
+    assert not serious, "\n".join(describe_violation(v) for v in serious)
+    assert not record["blocked"], f"axe reached for the internet: {record['blocked']}"

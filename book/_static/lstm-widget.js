@@ -1,6 +1,9 @@
-// The book's trained LSTM, generating text in the page: the published weights
-// (scripts/export_model.py), chapter 5's stepper and temperature sampling, in plain
-// JavaScript. Nothing is fetched from outside the site.
+// The book's trained LSTM in the page: the published weights (scripts/export_model.py),
+// loaded and checked against their sha256, and the cell's equations, one step per
+// character, in plain JavaScript. It is the one LSTM of the site, exposed as
+// window.rnnBookLSTM: chapter 5's generator (below, with temperature sampling) and
+// chapter 7's unit explorer (unit-explorer.js) both run it. Nothing is fetched from
+// outside the site.
 "use strict";
 (function () {
   const MODEL_URL = new URL("model/", document.currentScript.src);
@@ -76,6 +79,18 @@
         }
         return this.index.get(ch);
       });
+    }
+
+    trace(text) { // every step's state, from a zero state: {h, c}, one array per step
+      let state = this.zeroState();
+      const h = [], c = [];
+      for (const code of this.encode(text)) {
+        ({ state } = this.step(code, state));
+        h.push(state.h);
+        c.push(state.c);
+      }
+      if (!h.length) throw new Error("the passage is empty; type a few characters");
+      return { h, c };
     }
 
     read(text) { // the prompt, one character at a time, the state carried
@@ -190,6 +205,12 @@
     return new CharLSTM(manifest, buffer);
   }
 
+  let shared = null;
+  function loadShared() { // one download and check per page, whoever asks first
+    shared = shared || load();
+    return shared;
+  }
+
   async function attach(widget) {
     const $ = (name) => widget.querySelector(`[data-role="${name}"]`);
     const [prompt, slider, shown, button, status, output] =
@@ -197,7 +218,7 @@
     slider.addEventListener("input", () => { shown.textContent = Number(slider.value).toFixed(2); });
     let model;
     try {
-      model = await load();
+      model = await loadShared();
     } catch (error) {
       status.textContent = `The model could not be loaded: ${error.message}`;
       return;
@@ -226,7 +247,7 @@
   }
 
   window.rnnBookLSTM = {
-    load, probabilities, generate, makeRandom, CharLSTM, sha256, sha256Fallback,
+    load, loadShared, probabilities, generate, makeRandom, CharLSTM, sha256, sha256Fallback,
   };
   const start = () => document.querySelectorAll(".lstm-widget").forEach(attach);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,136 @@
+"""benchmarks/recipes.py, the anchors' recipes at equal time: its smoke run, each
+recipe's network and step, and its scorers against chapter 4's (no timing or loss
+level is asserted: the numbers of a smoke run mean nothing)."""
+
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+
+from book_tools import ROOT
+
+NAMES = [
+    "book", "tf_tutorial", "keras_io", "char_rnn", "book_gru", "book_2layer_dropout"
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def recipes():
+    """The script, imported as a module."""
+    path = ROOT / "benchmarks" / "recipes.py"
+    spec = importlib.util.spec_from_file_location("recipes_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def loader(recipes):
+    """The book's DataLoader, which every recipe reads."""
+    book = recipes.BOOK
+    return book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
+
+
+def test_the_table_names_every_recipe_and_its_source(recipes):
+    assert list(recipes.RECIPES) == NAMES
+    for name in NAMES:
+        assert recipes.SOURCES[name]["url"] and recipes.RECIPES[name].about
+
+
+def test_smoke_run_of_every_recipe(recipes, tmp_path, capsys):
+    out = tmp_path / "recipes.json"
+    recipes.main(["--smoke", "--seeds", "3", "--out", str(out)])  # one seed: time
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert list(saved["recipes"]) == NAMES
+    assert saved["machine"]["cores"] and saved["machine"]["tensorflow"]
+    assert saved["budget_s"] > 0 and saved["seeds"] == [3]
+    for entry in saved["recipes"].values():
+        assert entry["parameters"] > 0 and len(entry["runs"]) == 1
+        for run in entry["runs"]:
+            assert run["seed"] == 3 and run["steps"] >= 2 and run["curve"]
+            assert run["ms_per_step"] > 0 and run["curve"][-1]["window_loss"] > 0
+            for metric in ("window", "streamed"):
+                nats = run[metric]["nats"]
+                assert math.isfinite(nats)
+                assert run[metric]["bits"] == pytest.approx(nats / math.log(2))
+                assert run[metric]["perplexity"] == pytest.approx(math.exp(nats))
+            assert len(run["sample"]) == 20
+        assert entry["summary"]["window_nats"]["spread"] >= 0
+    gru = saved["recipes"]["book_gru"]
+    assert gru["book_lstm_parameters"] == saved["recipes"]["book"]["parameters"]
+    assert abs(gru["parameters"] / gru["book_lstm_parameters"] - 1) < 0.01
+    printed = capsys.readouterr().out
+    assert "| recipe | parameters | path |" in printed
+    assert "| book_2layer_dropout |" in printed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_recipe_builds_and_takes_a_step(recipes, loader, name):
+    run = recipes.Run(name, loader, seed=0, jit_compile=False)
+    before = run.model.get_weights()
+    loss = run.step()
+    assert abs(loss - math.log(loader.num_chars)) < 0.5  # about uniform at first
+    after = run.model.get_weights()
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    if run.anchor.stateful:  # char-rnn: the end state is kept for the next batch
+        assert [tuple(s.shape) for s in run.state] == [(50, 128)] * 4
+        assert all(np.abs(s.numpy()).max() > 0 for s in run.state)
+    else:
+        assert run.state is None
+
+
+def test_both_paths_compile_and_are_timed(recipes, loader):
+    ms = recipes.measure_paths("keras_io", loader, (False, True), 0.0, 1)
+    assert set(ms) == {False, True} and min(ms.values()) > 0
+
+
+def test_window_and_stream_scorers_match_chapter_4(recipes, loader):
+    """The scorers that serve every recipe give chapter 4's numbers on its model."""
+    book = recipes.book_code(
+        ("make_evaluator", "held_out_windows", "streamed_loss", "to_char_lstm")
+    )
+    run = recipes.Run("book", loader, seed=0, jit_compile=False)
+    for _ in range(3):  # weights that are not the initial ones
+        run.step()
+    windows = book["held_out_windows"](loader, 64, count=4096)[:1024]
+    chapter_4 = book["make_evaluator"](run.model, windows)()
+    assert recipes.window_loss(run.model, windows) == pytest.approx(chapter_4, abs=1e-5)
+    stream = loader.splits["val"][:401]
+    chapter_4 = book["streamed_loss"](book["to_char_lstm"](run.model), stream)
+    mine = recipes.streamed_loss(run.model, stream, chunk=150)
+    assert mine == pytest.approx(chapter_4, abs=1e-5)
+
+
+def test_char_rnn_decays_its_rate_after_ten_passes(recipes, loader):
+    """train.lua: x0.97 at the end of each epoch from epoch 10 on, not before."""
+    run = recipes.Run("char_rnn", loader, seed=0, jit_compile=False)
+    for passes, rate in ((9, 2e-3), (10, 2e-3 * 0.97), (11, 2e-3 * 0.97**2)):
+        run.steps = passes * run.per_pass - 1
+        run.step()
+        assert float(run.optimizer.learning_rate) == pytest.approx(rate)
+
+
+def test_summary_gives_the_mean_and_spread_over_seeds(recipes):
+    runs = [
+        {"window": {"nats": w}, "streamed": {"nats": s}, "steps": n, "ms_per_step": m}
+        for w, s, n, m in ((1.5, 1.4, 100, 10.0), (1.6, 1.2, 110, 12.0))
+    ]
+    summary = recipes.summarize(runs)
+    assert summary["window_nats"] == pytest.approx({"mean": 1.55, "spread": 0.1})
+    assert summary["streamed_nats"] == pytest.approx({"mean": 1.3, "spread": 0.2})
+    assert summary["steps"] == pytest.approx({"mean": 105, "spread": 10})
+    assert summary["window_bits"] == pytest.approx(1.55 / math.log(2))
+    assert summary["streamed_perplexity"] == pytest.approx(math.exp(1.3))
+
+
+def test_gru_width_matches_the_lstm_parameters(recipes):
+    units = recipes.gru_units(57)
+    lstm = recipes.lstm_params(57, 256)
+    assert abs(recipes.gru_params(57, units) - lstm) <= abs(
+        recipes.gru_params(57, units + 1) - lstm
+    )
+    assert abs(recipes.gru_params(57, units) - lstm) <= abs(
+        recipes.gru_params(57, units - 1) - lstm
+    )
