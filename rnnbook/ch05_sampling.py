@@ -263,6 +263,11 @@ def generate(
 def keep_top_k(k):
     """A truncate for generate: the k largest logits of each row; the rest -inf."""
 
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(
+            f"k must be a whole number of characters, 1 or more; got {k!r}"
+        )
+
     def truncate(logits):
         kth_largest = np.sort(logits, axis=-1)[:, -k][:, None]
         return np.where(logits >= kth_largest, logits, -np.inf)
@@ -272,6 +277,9 @@ def keep_top_k(k):
 
 def keep_top_p(p):
     """A truncate for generate: the most likely characters, until they hold p."""
+
+    if not 0 < p <= 1:
+        raise ValueError(f"p must be a probability above 0, at most 1; got {p!r}")
 
     def truncate(logits):
         probs = softmax_with_temperature(logits, 1.0)

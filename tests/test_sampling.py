@@ -160,3 +160,15 @@ def test_the_stored_samples_fit_on_a_screen():
     long = [block for block in samples if len(block) > 600]  # tables are not samples
     assert len(long) == 1, [block[:60] for block in long]
     assert long[0].startswith("the free spirit")
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "3"])
+def test_top_k_refuses_a_k_that_keeps_no_character(code, bad):
+    with pytest.raises(ValueError, match="k must be a whole number"):
+        code["keep_top_k"](bad)
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, 1.5])
+def test_top_p_refuses_a_p_outside_its_range(code, bad):
+    with pytest.raises(ValueError, match="p must be a probability"):
+        code["keep_top_p"](bad)
