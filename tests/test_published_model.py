@@ -63,8 +63,11 @@ def test_numpy_gives_chapter_4s_held_out_window_metric(book, loader):
     loss = export_model.window_loss(weights, windows)
     assert abs(loss - manifest["held_out"][manifest["dtype"]]) < 1e-6
     assert abs(loss - manifest["held_out"]["keras"]) < 1e-4  # Keras's evaluator
-    # chapter 4 prints 3 decimals: 1e-3, plus half of its last digit
-    assert abs(loss - chapter_4_window_metric()) <= 1e-3 + 5e-4
+    # The published weights are one run of the recipe, chapter 4's output another:
+    # the same seeds, but CPUs that round sums differently end 2,400 steps in slightly
+    # different places (benchmarks/README.md records up to 0.017). Chapter 4
+    # prints 3 decimals.
+    assert abs(loss - chapter_4_window_metric()) <= 0.005
 
 
 def test_numpy_equations_are_the_keras_models(book, loader):
