@@ -4,10 +4,14 @@ Test modules import this (`from book_tools import ...`); the fixtures built on i
 in tests/conftest.py.
 """
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import rnnbook
@@ -21,6 +25,26 @@ def exported_namespace(upto):
     """Every name the chapters up to `upto` ("05_sampling") teach, as that chapter's
     notebook has them: from the generated package, rnnbook."""
     return rnnbook.upto(upto)
+
+
+@contextlib.contextmanager
+def serving(folder):
+    """A quiet web server for folder on 127.0.0.1, for the test's duration: yields
+    its address (http://127.0.0.1:PORT/)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def patch_book(monkeypatch, code, name, value):

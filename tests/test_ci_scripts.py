@@ -2,18 +2,15 @@
 from ../shared, or downloaded, and never an unverified copy; where the tested site is
 kept (keep_site); the check that the committed links name a real repository."""
 
-import functools
-import http.server
 import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 
 import set_repository
-from book_tools import ROOT, keep_site
+from book_tools import ROOT, keep_site, serving
 from sync_exports import chapters
 
 SHA256 = "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647"
@@ -94,17 +91,8 @@ def server(tmp_path):
     folder = tmp_path / "served"
     folder.mkdir()
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
-    )
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/nietzsche.txt", folder
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(folder) as address:
+        yield address + "nietzsche.txt", folder
 
 
 def test_the_download_is_verified_and_installed(clone, server, data_code):

@@ -4,19 +4,16 @@ The page's JavaScript generator is checked against the same NumPy equations in
 tests/test_site_browser.py."""
 
 import ast
-import functools
 import hashlib
-import http.server
 import json
 import re
 import shutil
-import threading
 
 import export_model
 import numpy as np
 import pytest
 
-from book_tools import ROOT, exported_namespace
+from book_tools import ROOT, exported_namespace, serving
 
 MODEL = ROOT / "book" / "_static" / "model"
 BUDGET = 1_500_000  # bytes, manifest and weights together
@@ -100,17 +97,8 @@ def serve(tmp_path):
     folder = tmp_path / "site"
     shutil.copytree(MODEL, folder)
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/", folder
-    server.shutdown()
-    server.server_close()
+    with serving(folder) as address:
+        yield address, folder
 
 
 def form_values(chapter):
