@@ -8,8 +8,9 @@ machine:
   jobs and backups live), and keeps its checkpoints in a folder of its own
   (RNN_BOOK_CHECKPOINTS), so that no notebook reuses another's run;
 - Keras's cache (KERAS_HOME) is the run's own, holding the verified corpus and the
-  committed published model, so that chapters 5 and 6 load the committed weights on
-  every machine (the download and the training fallback have tests of their own);
+  committed published model and recipe results, so that chapters 5 and 6 load the
+  committed weights (and chapter 6 the committed comparison) on every machine (the
+  download and the training fallback have tests of their own);
 - sentinel files in book/checkpoints/, book/distributed_jobs/ and book/fit_backup/
   are checked after the whole suite (tests/test_reader_files.py), then removed.
 """
@@ -37,6 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 CORPUS_SHA256 = "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647"
 MODEL = ROOT / "book" / "_static" / "model"
+RECIPE_RESULTS = ROOT / "benchmarks" / "results" / "recipes.json"
 # Folders that a reader's runs of the chapters fill, beside the notebooks.
 READER_FOLDERS = [ROOT / "book" / name for name in ("checkpoints", "distributed_jobs")]
 READER_FOLDERS.append(ROOT / "book" / "fit_backup")
@@ -67,8 +69,9 @@ def readers_corpus():
 
 
 def keras_home_for_tests(folder):
-    """A Keras cache for the run: the corpus, and the committed model files where
-    chapters 5 and 6 would download them (cache_subdir rnn_book)."""
+    """A Keras cache for the run: the corpus, and the committed model files and
+    recipe results where chapters 5 and 6 would download them (cache_subdir
+    rnn_book)."""
     corpus = readers_corpus()
     (folder / "datasets").mkdir(parents=True)
     if corpus:
@@ -76,6 +79,7 @@ def keras_home_for_tests(folder):
     (folder / "rnn_book").mkdir()
     for name in ("manifest.json", "weights.bin"):
         shutil.copy(MODEL / name, folder / "rnn_book" / f"rnn-book-{name}")
+    shutil.copy(RECIPE_RESULTS, folder / "rnn_book" / "rnn-book-recipes.json")
     return folder
 
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Chapter 7's line-position analysis, repeated on chapter 6's carried-state variant.
 
-Chapter 4 trains the main recipe a second way, on consecutive windows with the state
+Chapter 6 trains the main recipe a second way, on consecutive windows with the state
 carried from batch to batch, and keeps no checkpoint of it. Training it takes 4 to
 7 minutes on 2 cores, which does not fit in chapter 7's time budget, so this script
-trains it (exactly as chapter 6 does) and runs chapter 7's analysis on both models,
+trains it (exactly as chapter 6 does) and runs chapter 7's line-counter analysis
+(line_counter: the best unit against its shift null, the probe, and P(newline) at word
+ends by the line's fill) on both models and on an untrained LSTM of the same shape,
 with the chapters' own exported code:
 
 python benchmarks/carried_state.py          # 4 to 10 minutes; the main model is
@@ -29,7 +31,7 @@ import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
 
 
 def train_carried(book, loader, recipe):
-    """Chapter 4's carried-state run: consecutive windows, the state carried."""
+    """Chapter 6's carried-state run: consecutive windows, the state carried."""
     book["keras"].utils.set_random_seed(recipe.seed)
     carried = book["CharLSTM"](loader.num_chars, units=recipe.units)
     step = book["make_stateful_step"](carried, book["make_optimizer"](recipe))
@@ -65,37 +67,49 @@ def train_main(book, loader, recipe, windows):
     return book["to_char_lstm"](trained)
 
 
-def line_position(book, model, loader, text, shifts, part_chars):
-    """Chapter 7's line-position numbers for one model, as a dict."""
+def line_position(book, model, loader, text, shifts, part_chars, ablate=True):
+    """Chapter 7's line-position numbers for one model (its line_counter, and the
+    single-unit ablation on newlines unless ablate=False), as a dict, and the
+    P(newline) rows at word ends by the line's fill."""
     np = book["np"]
+    edges = [0, 50, 60, 65, 70, 75, 200]  # chapter 7's bins for the corpus
+    found = book["line_counter"](model, loader, text, edges, shifts=shifts)
     inside = book["make_recorder"](model)(loader, text)
-    readable = {"h": inside["h"], "tanh(c)": np.tanh(inside["c"])}
-    line = book["text_features"](text)["line position"]
-    layer, unit, r = book["best_unit"](readable, line)
-    null = book["shift_null"](readable, line, shifts=shifts)
-    X = np.c_[readable["h"], readable["tanh(c)"]]
-    r2 = book["r_squared"](
-        line, book["ridge_probe"](X, line), min(1000, len(text) // 20)
-    )
-    part = text[:part_chars]
-    one_each = np.r_[np.eye(model.units), np.zeros((1, model.units))]
-    mean_h = inside["h"].mean(axis=0)
-    ablated = book["make_intervention"](model, one_each, mean_h)(loader, part)
-    newline = book["char_classes"](part)[1:] == "newline"
-    delta = ablated[newline, :-1].mean(axis=0) - ablated[newline, -1].mean()
-    return {
+    row = {
         "raw c range": f"{inside['c'].min():.0f} to {inside['c'].max():.0f}",
         "share of tanh(c) within 0.001 of +-1": (
-            f"{(np.abs(readable['tanh(c)']) > 0.999).mean():.0%}"
+            f"{(np.abs(np.tanh(inside['c'])) > 0.999).mean():.0%}"
         ),
-        "line position: best unit, r": f"{layer}[{unit}], {r:+.2f}",
-        "its null (largest of the shifts)": f"{null.max():.3f}",
-        "line position: probe R^2 (95%)": "{:+.2f} ({:+.2f} to {:+.2f})".format(*r2),
-        "newline loss, intact": f"{ablated[newline, -1].mean():.3f}",
-        "one unit held: median, largest change": (
-            f"{np.median(delta):+.4f}, {delta.max():+.3f} (h[{delta.argmax()}])"
+        "line position: best unit, r": f"{found['unit']}, {found['r']:+.2f}",
+        "its null (largest of the shifts)": f"{found['null'].max():.3f}",
+        "line position: probe R^2 (95%)": "{:+.2f} ({:+.2f} to {:+.2f})".format(
+            *found["probe"]
         ),
     }
+    if ablate:
+        part = text[:part_chars]
+        one_each = np.r_[np.eye(model.units), np.zeros((1, model.units))]
+        mean_h = inside["h"].mean(axis=0)
+        ablated = book["make_intervention"](model, one_each, mean_h)(loader, part)
+        newline = book["char_classes"](part)[1:] == "newline"
+        delta = ablated[newline, :-1].mean(axis=0) - ablated[newline, -1].mean()
+        row["newline loss, intact"] = f"{ablated[newline, -1].mean():.3f}"
+        row["one unit held: median, largest change (no interval)"] = (
+            f"{np.median(delta):+.4f}, {delta.max():+.3f}"
+        )
+    else:
+        row["newline loss, intact"] = row[
+            "one unit held: median, largest change (no interval)"
+        ] = "-"
+    return row, found["newlines"]
+
+
+def untrained_lstm(book, loader, recipe):
+    """An LSTM of the same shape with its random initial weights, as chapter 7's."""
+    book["keras"].utils.set_random_seed(0)
+    untrained = book["CharLSTM"](loader.num_chars, units=recipe.units)
+    untrained(book["np"].zeros([1, 1], dtype=book["np"].int32))
+    return untrained
 
 
 def main(argv=None):
@@ -119,9 +133,18 @@ def main(argv=None):
     models = {
         "random windows, zero state (main)": train_main(book, loader, recipe, windows),
         "consecutive windows, state carried": train_carried(book, loader, recipe),
+        "untrained (same shape)": untrained_lstm(book, loader, recipe),
     }
     results = {
-        name: line_position(book, model, loader, text, shifts, part_chars)
+        name: line_position(
+            book,
+            model,
+            loader,
+            text,
+            shifts,
+            part_chars,
+            ablate="untrained" not in name,
+        )
         for name, model in models.items()
     }
     names = list(results)
@@ -129,8 +152,18 @@ def main(argv=None):
           f"{shifts} shifts, ablations on the first {part_chars:,}:\n")  # fmt: skip
     print("| | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    for row in results[names[0]]:
-        print(f"| {row} | " + " | ".join(results[n][row] for n in names) + " |")
+    for row in results[names[0]][0]:
+        print(f"| {row} | " + " | ".join(results[n][0][row] for n in names) + " |")
+    print("\nAt word ends (a space or a newline comes next), by the characters on the")
+    print(
+        "line so far: how many, the share that are newlines, each model's P(newline):\n"
+    )
+    print("| line so far | word ends | newlines | " + " | ".join(names) + " |")
+    print("|---" * (len(names) + 3) + "|")
+    first = results[names[0]][1]
+    for k, (span, count, share, _) in enumerate(first):
+        p = " | ".join(f"{results[n][1][k][3]:.1%}" for n in names)
+        print(f"| {span} | {count:,} | {share:.1%} | {p} |")
 
 
 if __name__ == "__main__":

@@ -309,3 +309,52 @@ def test_unit_contexts_shades_on_one_fixed_scale_and_escapes(code):
     # A value of 0 is white-ish on every passage, whatever the passage's own range.
     white = code["unit_contexts"]("abc", [0.0, 0.0, 0.5], k=1, before=2).data
     assert "rgb(251,251,251)" in white
+
+
+def test_unit_contexts_shows_the_low_end_of_a_falling_unit(code):
+    text = "abcdefghij" * 20
+    values = np.linspace(1, -1, len(text))  # lowest at the end
+    page = code["unit_contexts"](text, values, k=1, before=4, after=0, sign=-1).data
+    shown = re.findall(r'title="([-0-9.]+)">([^<]*)</span>', page)
+    assert shown[-1] == ("-1.00", "j")  # the passage ends at the lowest value
+
+
+def test_wrapped_words_wraps_greedily_within_the_width(code):
+    words = code["random_words"](2_000, seed=1)
+    assert all(1 <= len(w) <= 8 and w.isalpha() for w in words)
+    text = code["wrapped_words"](words, 30, 5_000)
+    lines = text.split("\n")[:-1]  # the last line may be cut short
+    assert len(text) == 5_000 and all(len(line) <= 30 for line in lines)
+    for line, after in zip(lines, text.split("\n")[1:]):
+        assert (
+            len(line) + 1 + len(after.split(" ")[0]) > 30
+        )  # the next word did not fit
+
+
+def test_newline_by_fill_bins_word_ends_by_the_line_so_far(code):
+    text = "ab cd\nef gh\nij"
+    loader = code["DataLoader"](text * 20)
+    logits = np.zeros((len(text), loader.num_chars))
+    logits[:, loader.char_indices["\n"]] = np.log(3.0)  # P(newline) = 3 / (n + 2)
+    rows = code["newline_by_fill"](logits, loader, text, [0, 3, 6])
+    # Word ends: after "ab" (fill 2, a space), "cd" (5, a newline), "ef" (2), "gh" (5).
+    p = 3 / (loader.num_chars + 2)
+    assert [row[:3] for row in rows] == [("0-2", 2, 0.0), ("3-5", 2, 1.0)]
+    assert [row[3] for row in rows] == pytest.approx([p, p])
+
+
+def test_line_counter_finds_a_counter_planted_in_the_recording(code, monkeypatch):
+    text = "abcd efg\n" * 60
+    loader = code["DataLoader"](text)
+    line = code["text_features"](text)["line position"]
+    rng = np.random.default_rng(0)
+    recording = {k: rng.normal(size=(len(text), 4)) for k in "ifgoc"}
+    recording["h"] = rng.normal(size=(len(text), 4)) * 0.1
+    recording["h"][:, 2] = np.tanh(line / 9)  # a unit that counts, planted
+    recording["logits"] = np.zeros((len(text), loader.num_chars))
+    import rnnbook.ch07_inside_the_lstm as ch07  # where line_counter looks it up
+
+    monkeypatch.setattr(ch07, "make_recorder", lambda model: lambda ld, t: recording)
+    found = code["line_counter"](None, loader, text, [0, 5, 10], shifts=20, draws=50)
+    assert found["unit"] == "h[2]" and found["r"] > 0.9
+    assert found["probe"][0] > 0.9 and len(found["newlines"]) == 2

@@ -1,5 +1,6 @@
-"""benchmarks/recipes.py, the anchors' recipes at equal time: its smoke run, each
-recipe's network and step, and its scorers against chapter 4's (no timing or loss
+"""The anchors' recipes at equal time: benchmarks/recipes.py's smoke run, and the code
+it imports from chapter 6 (each recipe's network and step, its scorers against chapter
+4's (no timing or loss
 level is asserted: the numbers of a smoke run mean nothing)."""
 
 import importlib.util
@@ -68,7 +69,7 @@ def test_smoke_run_of_every_recipe(recipes, tmp_path, capsys):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_each_recipe_builds_and_takes_a_step(recipes, loader, name):
-    run = recipes.Run(name, loader, seed=0, jit_compile=False)
+    run = recipes.BOOK["RecipeRun"](name, loader, seed=0, jit_compile=False)
     before = run.model.get_weights()
     loss = run.step()
     assert abs(loss - math.log(loader.num_chars)) < 0.5  # about uniform at first
@@ -91,21 +92,22 @@ def test_window_and_stream_scorers_match_chapter_4(recipes, loader):
     book = recipes.book_code(
         ("make_evaluator", "held_out_windows", "streamed_loss", "to_char_lstm")
     )
-    run = recipes.Run("book", loader, seed=0, jit_compile=False)
+    run = recipes.BOOK["RecipeRun"]("book", loader, seed=0, jit_compile=False)
     for _ in range(3):  # weights that are not the initial ones
         run.step()
     windows = book["held_out_windows"](loader, 64, count=4096)[:1024]
     chapter_4 = book["make_evaluator"](run.model, windows)()
-    assert recipes.window_loss(run.model, windows) == pytest.approx(chapter_4, abs=1e-5)
+    mine = recipes.BOOK["window_loss"](run.model, windows)
+    assert mine == pytest.approx(chapter_4, abs=1e-5)
     stream = loader.splits["val"][:401]
     chapter_4 = book["streamed_loss"](book["to_char_lstm"](run.model), stream)
-    mine = recipes.streamed_loss(run.model, stream, chunk=150)
+    mine = book["streamed_loss"](recipes.BOOK["stateful"](run.model), stream, 150)
     assert mine == pytest.approx(chapter_4, abs=1e-5)
 
 
 def test_char_rnn_decays_its_rate_after_ten_passes(recipes, loader):
     """train.lua: x0.97 at the end of each epoch from epoch 10 on, not before."""
-    run = recipes.Run("char_rnn", loader, seed=0, jit_compile=False)
+    run = recipes.BOOK["RecipeRun"]("char_rnn", loader, seed=0, jit_compile=False)
     for passes, rate in ((9, 2e-3), (10, 2e-3 * 0.97), (11, 2e-3 * 0.97**2)):
         run.steps = passes * run.per_pass - 1
         run.step()
@@ -117,7 +119,7 @@ def test_summary_gives_the_mean_and_spread_over_seeds(recipes):
         {"window": {"nats": w}, "streamed": {"nats": s}, "steps": n, "ms_per_step": m}
         for w, s, n, m in ((1.5, 1.4, 100, 10.0), (1.6, 1.2, 110, 12.0))
     ]
-    summary = recipes.summarize(runs)
+    summary = recipes.BOOK["summarize"](runs)
     assert summary["window_nats"] == pytest.approx({"mean": 1.55, "spread": 0.1})
     assert summary["streamed_nats"] == pytest.approx({"mean": 1.3, "spread": 0.2})
     assert summary["steps"] == pytest.approx({"mean": 105, "spread": 10})
@@ -126,11 +128,79 @@ def test_summary_gives_the_mean_and_spread_over_seeds(recipes):
 
 
 def test_gru_width_matches_the_lstm_parameters(recipes):
-    units = recipes.gru_units(57)
-    lstm = recipes.lstm_params(57, 256)
-    assert abs(recipes.gru_params(57, units) - lstm) <= abs(
-        recipes.gru_params(57, units + 1) - lstm
+    units = recipes.BOOK["gru_units"](57)
+    lstm = recipes.BOOK["lstm_params"](57, 256)
+    assert abs(recipes.BOOK["gru_params"](57, units) - lstm) <= abs(
+        recipes.BOOK["gru_params"](57, units + 1) - lstm
     )
-    assert abs(recipes.gru_params(57, units) - lstm) <= abs(
-        recipes.gru_params(57, units - 1) - lstm
+    assert abs(recipes.BOOK["gru_params"](57, units) - lstm) <= abs(
+        recipes.BOOK["gru_params"](57, units - 1) - lstm
     )
+
+
+RESULTS = ROOT / "benchmarks" / "results" / "recipes.json"
+
+
+def chapter_6_form():
+    """The values of chapter 6's RUN_RECIPES form cell."""
+    nb = json.loads((ROOT / "book" / "06_training_engineered.ipynb").read_text())
+    cell = next(
+        "".join(c["source"])
+        for c in nb["cells"]
+        if "".join(c["source"]).startswith("# @title The comparison")
+    )
+    ns = {"PUBLISHED_URL": "https://example.org/r/main/book/_static/model/"}
+    exec(cell, ns)  # a form cell: constants only
+    return ns
+
+
+def test_chapter_6_reads_the_committed_results_by_their_sha256():
+    import hashlib
+
+    form = chapter_6_form()
+    assert form["RUN_RECIPES"] is False  # off by default: the page reads the file
+    assert form["RESULTS_SHA256"] == hashlib.sha256(RESULTS.read_bytes()).hexdigest()
+    assert form["RESULTS_URL"] == (
+        "https://example.org/r/main/benchmarks/results/recipes.json"
+    )
+
+
+def test_committed_results_hold_every_recipe_at_full_length(recipes):
+    saved = json.loads(RESULTS.read_text(encoding="utf-8"))
+    assert not saved["smoke"] and saved["budget_s"] >= 240
+    assert list(saved["recipes"]) == NAMES and len(saved["seeds"]) >= 2
+    for entry in saved["recipes"].values():
+        assert [run["seed"] for run in entry["runs"]] == saved["seeds"]
+        again = recipes.BOOK["summarize"](entry["runs"])  # the summary, recomputed
+        assert set(entry["summary"]) == set(again)
+        for key, value in entry["summary"].items():
+            assert value == pytest.approx(again[key]), key
+
+
+def test_readme_table_matches_the_committed_results(recipes):
+    saved = json.loads(RESULTS.read_text(encoding="utf-8"))
+    readme = (ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8")
+    for line in recipes.markdown(saved).splitlines():
+        assert line in readme, f"benchmarks/README.md lacks: {line}"
+
+
+def test_recipe_results_reads_the_file_or_runs_live(recipes, tmp_path, monkeypatch):
+    import hashlib
+
+    import rnnbook.ch06_training_engineered as ch06
+
+    url, sha = RESULTS.as_uri(), hashlib.sha256(RESULTS.read_bytes()).hexdigest()
+    nowhere = str(tmp_path / "no-clone" / "recipes.json")  # not run in a clone
+    read = ch06.recipe_results(False, 1, url, sha, str(tmp_path), local=nowhere)
+    assert read == json.loads(RESULTS.read_text(encoding="utf-8"))
+    monkeypatch.setattr(ch06, "live_comparison", lambda seconds: {"live": seconds})
+    damaged = ch06.recipe_results(
+        False, 7, url, "0" * 64, str(tmp_path / "x"), local=nowhere
+    )
+    assert damaged == {"live": 7}  # a file that fails its sha256: run live
+    assert ch06.recipe_results(True, 3, url, sha) == {"live": 3}
+    # In a clone: the clone's own file, whatever its hash (a run of the reader's own).
+    clone = ch06.recipe_results(
+        False, 1, "http://127.0.0.1:9/", "0" * 64, local=RESULTS
+    )
+    assert clone == read
