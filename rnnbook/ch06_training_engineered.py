@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from dataclasses import replace
 from rnnbook.ch01_how_rnns_work import describe_devices, keras, np, tf
-from rnnbook.ch02_data import DataLoader, Path, fetch_corpus, hashlib, read_text
+from rnnbook.ch02_data import DataLoader, Path, fetch_corpus, read_text
 from rnnbook.ch03_model import CharLSTM, FusedCharLSTM
 from rnnbook.ch04_training import (
     MAIN_RECIPE,
@@ -562,7 +562,7 @@ def compare_recipe(name, loader, config, seeds, path="auto", timing=(3.0, 3)):
     return entry
 
 
-# recipe_results: the results file, the clone's or downloaded, or a live run
+# recipe_results: the committed results, downloaded and checked, or a live run
 def live_comparison(seconds, seeds=(0,)):
     """Every recipe trained here for seconds from each seed, on a fresh DataLoader
     (random_windows resets its generator), in the results file's layout."""
@@ -579,18 +579,9 @@ def live_comparison(seconds, seeds=(0,)):
     return results
 
 
-def recipe_results(
-    live, seconds, url, sha256, cache_dir=None,
-    local="../benchmarks/results/recipes.json",
-):  # fmt: skip
-    """benchmarks/recipes.py's results: in a clone of the repository its own file,
-    else the committed file downloaded and checked against its sha256; with
-    live=True, or if neither can be had, a live comparison."""
-    if not live and Path(local).is_file():  # a clone: its own results file
-        data = Path(local).read_bytes()
-        committed = hashlib.sha256(data).hexdigest() == sha256
-        print(f"Read {local}" + ("" if committed else ": not the committed results"))
-        return json.loads(data)
+def recipe_results(live, seconds, url, sha256, cache_dir=None):
+    """benchmarks/recipes.py's results file, downloaded and checked against its
+    sha256; with live=True, or if the file cannot be had, a live comparison."""
     if not live:
         try:
             path = keras.utils.get_file(

@@ -190,17 +190,9 @@ def test_recipe_results_reads_the_file_or_runs_live(recipes, tmp_path, monkeypat
     import rnnbook.ch06_training_engineered as ch06
 
     url, sha = RESULTS.as_uri(), hashlib.sha256(RESULTS.read_bytes()).hexdigest()
-    nowhere = str(tmp_path / "no-clone" / "recipes.json")  # not run in a clone
-    read = ch06.recipe_results(False, 1, url, sha, str(tmp_path), local=nowhere)
+    read = ch06.recipe_results(False, 1, url, sha, cache_dir=str(tmp_path))
     assert read == json.loads(RESULTS.read_text(encoding="utf-8"))
     monkeypatch.setattr(ch06, "live_comparison", lambda seconds: {"live": seconds})
-    damaged = ch06.recipe_results(
-        False, 7, url, "0" * 64, str(tmp_path / "x"), local=nowhere
-    )
+    damaged = ch06.recipe_results(False, 7, url, "0" * 64, str(tmp_path / "x"))
     assert damaged == {"live": 7}  # a file that fails its sha256: run live
     assert ch06.recipe_results(True, 3, url, sha) == {"live": 3}
-    # In a clone: the clone's own file, whatever its hash (a run of the reader's own).
-    clone = ch06.recipe_results(
-        False, 1, "http://127.0.0.1:9/", "0" * 64, local=RESULTS
-    )
-    assert clone == read
