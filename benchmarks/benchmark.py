@@ -18,38 +18,71 @@ import argparse
 import os
 import platform
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
-import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# The book's code (pip install -e ., see the README), from the modules that define it:
+from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
+from rnnbook.distributed import (  # noqa: E402
+    chief_ms_per_step,
+    prepare_job,
+    split_cpu,
+    time_mirrored,
+    time_one_device,
+    window_starts,
+)
+from rnnbook.engineering import (  # noqa: E402
+    PATHS,
+    SHAPES,
+    bf16_plan,
+    consecutive_batches,
+    make_stateful_step,
+    streamed_loss,
+    time_paths,
+)
+from rnnbook.model import CharLSTM, FusedCharLSTM  # noqa: E402
+from rnnbook.sampling import generate, generate_refeed, make_stepper  # noqa: E402
+from rnnbook.training import (  # noqa: E402
+    MAIN_RECIPE,
+    SOURCE_RECIPE,
+    TRAIN_WITH_XLA,
+    held_out_windows,
+    make_evaluator,
+    make_optimizer,
+    make_train_step,
+    to_char_lstm,
+)
 
 # --smoke: one path of each kind, one shape, a handful of steps; its numbers mean
 # nothing, it only shows that the script still runs against the chapters' code.
 SMOKE_PATHS = ("loop, tf.function", "fused, tf.function")
 
 
-def training_speed(book, loader, repeats, smoke=False):
+def training_speed(loader, repeats, smoke=False):
     """First call (trace + compile) and ms per step of every path in chapter 4, at the
     source's batch and the main recipe's; mixed_bfloat16 where the device has bf16."""
-    paths, shapes = book["PATHS"], book["SHAPES"]
+    paths, shapes = PATHS, SHAPES
     if smoke:
         paths = {name: paths[name] for name in SMOKE_PATHS}
         shapes = dict(list(shapes.items())[:1])
     times = {
-        shape: book["time_paths"](
-            loader, paths, args, repeats, rounds=1 if smoke else 3
-        )
+        shape: time_paths(loader, paths, args, repeats, rounds=1 if smoke else 3)
         for shape, args in shapes.items()
     }
     # bfloat16 as chapter 4 measures it (bf16_plan): float32 and mixed_bfloat16 on the
     # fused layer without cuDNN, whose kernels take no bfloat16; nothing where the
     # device has no bfloat16 arithmetic.
-    bf16_paths, why = ({}, "smoke run") if smoke else book["bf16_plan"]()
+    bf16_paths, why = ({}, "smoke run") if smoke else bf16_plan()
     print(f"bfloat16: {why}")
     for shape, args in shapes.items() if bf16_paths else []:
-        times[shape].update(book["time_paths"](loader, bf16_paths, args, repeats))
+        times[shape].update(time_paths(loader, bf16_paths, args, repeats))
     shapes = list(times)
     print("\n| training step | " + " | ".join(f"{s}: ms/step" for s in shapes), end="")
     print(" | " + " | ".join(f"{s}: first call, s" for s in shapes) + " |")
@@ -60,50 +93,44 @@ def training_speed(book, loader, repeats, smoke=False):
         print(f"| {name} | {ms} | {first} |")
 
 
-def objectives(book, loader, batches):
+def objectives(loader, batches):
     """Held-out loss after equal batch counts: last character or every position."""
-    keras, np = book["keras"], book["np"]
-    windows = book["held_out_windows"](loader, seq_length=40)
+    windows = held_out_windows(loader, seq_length=40)
     print(
         f"\n| objective (source recipe, {batches} batches of 50 x 40) "
         "| held-out loss, nats/char |"
     )
     print("| --- | ---: |")
     for all_positions in (False, True):
-        recipe = replace(
-            book["SOURCE_RECIPE"], all_positions=all_positions, steps=batches
-        )
+        recipe = replace(SOURCE_RECIPE, all_positions=all_positions, steps=batches)
         keras.utils.set_random_seed(0)
         loader.rng = np.random.default_rng(0)
-        model = book["FusedCharLSTM"](loader.num_chars)  # the chapter's path
-        optimizer = book["make_optimizer"](recipe)
-        jit_compile = book["TRAIN_WITH_XLA"]
-        step = book["make_train_step"](
-            model, optimizer, all_positions, True, jit_compile
-        )
+        model = FusedCharLSTM(loader.num_chars)  # the chapter's path
+        optimizer = make_optimizer(recipe)
+        jit_compile = TRAIN_WITH_XLA
+        step = make_train_step(model, optimizer, all_positions, True, jit_compile)
         for _ in range(batches):
             step(*loader.get_batch(40, 50, all_targets=all_positions))
-        loss = book["make_evaluator"](model, windows)()
+        loss = make_evaluator(model, windows)()
         name = "every position" if all_positions else "last character (source)"
         print(f"| {name} | {loss:.3f} |")
 
 
-def seed_spread(book, loader, seeds, steps, stream_chars=None):
+def seed_spread(loader, seeds, steps, stream_chars=None):
     """Chapter 4's comparison, from the given seeds (chapter 4 itself runs seed 0): the
     main recipe on random windows (zero state) and on consecutive windows (state
     carried), each scored on the window metric and on the validation text read as one
     stream. Long: two training runs per seed."""
-    keras, np = book["keras"], book["np"]
-    recipe = replace(book["MAIN_RECIPE"], steps=steps)
-    windows = book["held_out_windows"](loader, recipe.seq_length)
+    recipe = replace(MAIN_RECIPE, steps=steps)
+    windows = held_out_windows(loader, recipe.seq_length)
     stream = loader.splits["val"][:stream_chars]
     rows = {"random windows, zero state": [], "consecutive windows, state carried": []}
     for seed in seeds:
         keras.utils.set_random_seed(seed)
         loader.rng = np.random.default_rng(seed)
-        model = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
-        step = book["make_train_step"](
-            model, book["make_optimizer"](recipe), True, True, book["TRAIN_WITH_XLA"]
+        model = FusedCharLSTM(loader.num_chars, units=recipe.units)
+        step = make_train_step(
+            model, make_optimizer(recipe), True, True, TRAIN_WITH_XLA
         )
         for _ in range(steps):
             step(
@@ -111,17 +138,17 @@ def seed_spread(book, loader, seeds, steps, stream_chars=None):
                     recipe.seq_length, recipe.batch_size, all_targets=True
                 )
             )
-        scored = book["to_char_lstm"](model)
+        scored = to_char_lstm(model)
         rows["random windows, zero state"].append(
             (
-                book["make_evaluator"](model, windows)(),
-                book["streamed_loss"](scored, stream),
+                make_evaluator(model, windows)(),
+                streamed_loss(scored, stream),
             )
         )
         keras.utils.set_random_seed(seed)
-        model = book["CharLSTM"](loader.num_chars, units=recipe.units)
-        step = book["make_stateful_step"](model, book["make_optimizer"](recipe))
-        batches = book["consecutive_batches"](
+        model = CharLSTM(loader.num_chars, units=recipe.units)
+        step = make_stateful_step(model, make_optimizer(recipe))
+        batches = consecutive_batches(
             loader.splits["train"], recipe.batch_size, recipe.seq_length
         )
         for _ in range(steps):
@@ -131,8 +158,8 @@ def seed_spread(book, loader, seeds, steps, stream_chars=None):
             _, state = step(X, y, state)
         rows["consecutive windows, state carried"].append(
             (
-                book["make_evaluator"](model, windows)(),
-                book["streamed_loss"](model, stream),
+                make_evaluator(model, windows)(),
+                streamed_loss(model, stream),
             )
         )
     print(f"\n| seeds ({steps} steps of the main recipe) | seed | window | stream |")
@@ -147,25 +174,24 @@ def seed_spread(book, loader, seeds, steps, stream_chars=None):
             )
 
 
-def generation_speed(book, loader, length):
+def generation_speed(loader, length):
     """Characters per second: the source's re-feed of 40 characters, and stateful
     one-step generation with and without XLA. Speed does not depend on the weights, so
     an untrained model serves."""
-    keras, time = book["keras"], book["time"]
     keras.utils.set_random_seed(0)
-    model = book["CharLSTM"](loader.num_chars)
+    model = CharLSTM(loader.num_chars)
     prompt = loader.decode(loader.splits["val"][:40])
-    generate, rows = book["generate"], []
+    rows = []
     steppers = {
-        "tf.function": book["make_stepper"](model),
-        "XLA": book["make_stepper"](model, jit_compile=True),
+        "tf.function": make_stepper(model),
+        "XLA": make_stepper(model, jit_compile=True),
     }
     for stepper in steppers.values():
         generate(model, loader, prompt, 5, stepper=stepper)  # trace and compile
     runs = [
         (
             "source: re-feed 40 characters per new one",
-            lambda n: book["generate_refeed"](model, loader, prompt, n, seed=0),
+            lambda n: generate_refeed(model, loader, prompt, n, seed=0),
             length // 10,
             1,
         )
@@ -199,12 +225,12 @@ def generation_speed(book, loader, length):
         print(f"| {name} | {rate:,.0f} | {rate / rows[0][1]:.0f}x |")
 
 
-def distributed_speed(book, loader, devices, rounds, repeats):
+def distributed_speed(loader, devices, rounds, repeats):
     """ms per step of the appendix's setups, taking turns over rounds: one device,
     MirroredStrategy on 1 and 2 logical CPU devices, and 1 and 2 worker processes."""
-    np, recipe = book["np"], book["MAIN_RECIPE"]
-    starts = book["window_starts"](loader, recipe.seq_length, recipe.batch_size, 40)
-    model = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
+    recipe = MAIN_RECIPE
+    starts = window_starts(loader, recipe.seq_length, recipe.batch_size, 40)
+    model = FusedCharLSTM(loader.num_chars, units=recipe.units)
     model(np.zeros([1, recipe.seq_length], dtype=np.int32))
     weights, timed = model.get_weights(), starts[:repeats]
     cores = os.cpu_count()
@@ -217,23 +243,18 @@ def distributed_speed(book, loader, devices, rounds, repeats):
     }
     names = list(rows)
     with tempfile.TemporaryDirectory() as folder:
-        prepare_job = book["prepare_job"]
         jobs = {
             n: prepare_job(Path(folder) / f"{n}", loader, starts, weights, recipe, n)
             for n in (1, 2)
         }
         for _ in range(rounds):
-            rows[names[0]].append(
-                book["time_one_device"](loader, recipe, weights, timed)[1]
-            )
+            rows[names[0]].append(time_one_device(loader, recipe, weights, timed)[1])
             for name, count in zip(names[1:3], (1, 2)):
                 rows[name].append(
-                    book["time_mirrored"](
-                        devices[:count], loader, recipe, weights, timed
-                    )[1]
+                    time_mirrored(devices[:count], loader, recipe, weights, timed)[1]
                 )
             for name, count in zip(names[3:], (1, 2)):
-                rows[name].append(book["chief_ms_per_step"](jobs[count], count))
+                rows[name].append(chief_ms_per_step(jobs[count], count))
     base = np.median(rows[names[0]])
     print("\n| distributed step, main 64 x 64 | ms/step | vs one device |")
     print("| --- | ---: | ---: |")
@@ -279,12 +300,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.smoke:
         args.repeats, args.batches, args.chars, args.rounds = 4, 2, 20, 1
-    book = rnnbook.upto(
-        "08_distributed_training" if args.distributed else "06_training_engineered"
-    )
-    tf = book["tf"]
     # Before TensorFlow's first operation: two logical CPU devices for MirroredStrategy.
-    devices = book["split_cpu"](2) if args.distributed else None
+    devices = split_cpu(2) if args.distributed else None
     tf.get_logger().setLevel("ERROR")  # no notices that many steps are traced
     print(
         f"machine: {platform.processor() or platform.machine()}, "
@@ -292,18 +309,18 @@ def main(argv=None):
         f"GPUs: {len(tf.config.list_physical_devices('GPU'))}; "
         f"TensorFlow {tf.__version__}"
     )
-    loader = book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
+    loader = DataLoader(read_text(fetch_corpus()), seed=0)
     if args.distributed:
-        distributed_speed(book, loader, devices, args.rounds, args.repeats)
+        distributed_speed(loader, devices, args.rounds, args.repeats)
         return
     if args.seeds:
-        seed_spread(book, loader, args.seeds, args.steps)
+        seed_spread(loader, args.seeds, args.steps)
         return
-    training_speed(book, loader, args.repeats, smoke=args.smoke)
-    generation_speed(book, loader, args.chars)
-    objectives(book, loader, args.batches)
+    training_speed(loader, args.repeats, smoke=args.smoke)
+    generation_speed(loader, args.chars)
+    objectives(loader, args.batches)
     if args.smoke:
-        seed_spread(book, loader, seeds=[0, 1], steps=2, stream_chars=300)
+        seed_spread(loader, seeds=[0, 1], steps=2, stream_chars=300)
 
 
 if __name__ == "__main__":

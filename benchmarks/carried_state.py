@@ -27,18 +27,37 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
-import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+# The book's code (pip install -e ., see the README), from the modules that define it:
+from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
+from rnnbook.engineering import consecutive_batches, make_stateful_step  # noqa: E402
+from rnnbook.inside import (  # noqa: E402
+    char_classes,
+    line_counter,
+    make_intervention,
+    make_recorder,
+)
+from rnnbook.model import CharLSTM  # noqa: E402
+from rnnbook.sampling import main_model  # noqa: E402
+from rnnbook.training import (  # noqa: E402
+    MAIN_RECIPE,
+    held_out_windows,
+    make_optimizer,
+    to_char_lstm,
+)
 
 
-def train_carried(book, loader, recipe):
+def train_carried(loader, recipe):
     """Chapter 6's carried-state run: consecutive windows, the state carried."""
-    book["keras"].utils.set_random_seed(recipe.seed)
-    carried = book["CharLSTM"](loader.num_chars, units=recipe.units)
-    step = book["make_stateful_step"](carried, book["make_optimizer"](recipe))
-    batches = book["consecutive_batches"](
+    keras.utils.set_random_seed(recipe.seed)
+    carried = CharLSTM(loader.num_chars, units=recipe.units)
+    step = make_stateful_step(carried, make_optimizer(recipe))
+    batches = consecutive_batches(
         loader.splits["train"], recipe.batch_size, recipe.seq_length
     )
-    progress = book["keras"].utils.Progbar(recipe.steps, interval=5.0)
+    progress = keras.utils.Progbar(recipe.steps, interval=5.0)
     for n in range(1, recipe.steps + 1):
         X, y, new_pass = next(batches)
         if new_pass:
@@ -48,33 +67,32 @@ def train_carried(book, loader, recipe):
     return carried
 
 
-def train_main(book, loader, recipe, windows):
+def train_main(loader, recipe, windows):
     """Chapter 4's main model, from main_model, the one place that decides: a
     verified finished run if one is here, else the published weights (the committed
     book/_static/model/, exported from that run), else trained as chapter 4 does."""
-    book["keras"].utils.set_random_seed(recipe.seed)
-    loader.rng = book["np"].random.default_rng(recipe.seed)  # as chapter 4 does
+    keras.utils.set_random_seed(recipe.seed)
+    loader.rng = np.random.default_rng(recipe.seed)  # as chapter 4 does
     model_files = ROOT / "book" / "_static" / "model"
     hashes = {
         name: hashlib.sha256((model_files / name).read_bytes()).hexdigest()
         for name in ("manifest.json", "weights.bin")
     }
     with tempfile.TemporaryDirectory() as cache:
-        trained, _ = book["main_model"](
+        trained, _ = main_model(
             loader, recipe, windows, "published", model_files.as_uri() + "/",
             hashes, prefix="carried-main", cache_dir=cache,
         )  # fmt: skip
-    return book["to_char_lstm"](trained)
+    return to_char_lstm(trained)
 
 
-def line_position(book, model, loader, text, shifts, part_chars, ablate=True):
+def line_position(model, loader, text, shifts, part_chars, ablate=True):
     """Chapter 7's line-position numbers for one model (its line_counter, and the
     single-unit ablation on newlines unless ablate=False), as a dict, and the
     P(newline) rows at word ends by the line's fill."""
-    np = book["np"]
     edges = [0, 50, 60, 65, 70, 75, 200]  # chapter 7's bins for the corpus
-    found = book["line_counter"](model, loader, text, edges, shifts=shifts)
-    inside = book["make_recorder"](model)(loader, text)
+    found = line_counter(model, loader, text, edges, shifts=shifts)
+    inside = make_recorder(model)(loader, text)
     row = {
         "raw c range": f"{inside['c'].min():.0f} to {inside['c'].max():.0f}",
         "share of tanh(c) within 0.001 of +-1": (
@@ -90,8 +108,8 @@ def line_position(book, model, loader, text, shifts, part_chars, ablate=True):
         part = text[:part_chars]
         one_each = np.r_[np.eye(model.units), np.zeros((1, model.units))]
         mean_h = inside["h"].mean(axis=0)
-        ablated = book["make_intervention"](model, one_each, mean_h)(loader, part)
-        newline = book["char_classes"](part)[1:] == "newline"
+        ablated = make_intervention(model, one_each, mean_h)(loader, part)
+        newline = char_classes(part)[1:] == "newline"
         delta = ablated[newline, :-1].mean(axis=0) - ablated[newline, -1].mean()
         row["newline loss, intact"] = f"{ablated[newline, -1].mean():.3f}"
         row["one unit held: median, largest change (no interval)"] = (
@@ -104,11 +122,11 @@ def line_position(book, model, loader, text, shifts, part_chars, ablate=True):
     return row, found["newlines"]
 
 
-def untrained_lstm(book, loader, recipe):
+def untrained_lstm(loader, recipe):
     """An LSTM of the same shape with its random initial weights, as chapter 7's."""
-    book["keras"].utils.set_random_seed(0)
-    untrained = book["CharLSTM"](loader.num_chars, units=recipe.units)
-    untrained(book["np"].zeros([1, 1], dtype=book["np"].int32))
+    keras.utils.set_random_seed(0)
+    untrained = CharLSTM(loader.num_chars, units=recipe.units)
+    untrained(np.zeros([1, 1], dtype=np.int32))
     return untrained
 
 
@@ -118,26 +136,22 @@ def main(argv=None):
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
     args = parser.parse_args(argv)
-    book = rnnbook.upto("07_inside_the_lstm")
-    recipe = book["MAIN_RECIPE"]
+    recipe = MAIN_RECIPE
     if args.smoke:
         recipe = replace(recipe, steps=3, units=16, batch_size=4)
-    loader = book["DataLoader"](
-        book["read_text"](book["fetch_corpus"]()), seed=recipe.seed
-    )
+    loader = DataLoader(read_text(fetch_corpus()), seed=recipe.seed)
     text = loader.decode(loader.splits["val"])
     shifts, part_chars, count = 200, 6_000, 4096
     if args.smoke:
         text, shifts, part_chars, count = text[:800], 5, 200, 16
-    windows = book["held_out_windows"](loader, recipe.seq_length, count=count)
+    windows = held_out_windows(loader, recipe.seq_length, count=count)
     models = {
-        "random windows, zero state (main)": train_main(book, loader, recipe, windows),
-        "consecutive windows, state carried": train_carried(book, loader, recipe),
-        "untrained (same shape)": untrained_lstm(book, loader, recipe),
+        "random windows, zero state (main)": train_main(loader, recipe, windows),
+        "consecutive windows, state carried": train_carried(loader, recipe),
+        "untrained (same shape)": untrained_lstm(loader, recipe),
     }
     results = {
         name: line_position(
-            book,
             model,
             loader,
             text,

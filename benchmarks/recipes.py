@@ -36,28 +36,21 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
-import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
-NEEDED = (
-    "DataLoader", "read_text", "fetch_corpus", "describe_devices", "RECIPES",
-    "RecipeRun", "compare_recipe", "recipe_config", "measure_paths", "PROMPT",
-)  # fmt: skip
-
-
-def book_code(names=NEEDED):
-    """The names the chapters teach, up to the first chapter by which all of names
-    are defined (rnnbook.upto; the chapters sometimes move code between them)."""
-    for chapter in rnnbook.CHAPTERS:
-        book = rnnbook.upto(chapter)
-        if all(name in book for name in names):
-            return book
-    raise LookupError(f"the book defines none of {set(names) - set(book)}")
-
-
-BOOK = book_code()
-tf, keras, np = BOOK["tf"], BOOK["keras"], BOOK["np"]
-RECIPES, PROMPT, MAIN = BOOK["RECIPES"], BOOK["PROMPT"], BOOK["MAIN_RECIPE"]
-measure_paths = BOOK["measure_paths"]
+# The book's code (pip install -e ., see the README), from the modules that define it:
+from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
+from rnnbook.engineering import (  # noqa: E402
+    PROMPT,
+    RECIPES,
+    compare_recipe,
+    measure_paths,
+    recipe_config,
+)
+from rnnbook.recurrence import describe_devices  # noqa: E402
+from rnnbook.training import MAIN_RECIPE  # noqa: E402
 
 SOURCES = {
     "book": {
@@ -160,7 +153,7 @@ def machine():
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "devices": BOOK["describe_devices"](),
+        "devices": describe_devices(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
@@ -248,7 +241,7 @@ def parse(argv):
 def scoring_config(loader, args):
     """Chapter 6's recipe_config: the held-out windows, the stream and the sample
     length (tiny when smoke)."""
-    config = BOOK["recipe_config"](loader, args.budget, args.eval_every)
+    config = recipe_config(loader, args.budget, args.eval_every)
     if args.smoke:
         config = dict(
             config, windows=config["windows"][:64], stream=config["stream"][:300],
@@ -261,7 +254,7 @@ def main(argv=None):
     """Run every recipe and seed asked for; returns the results (also in --out)."""
     args = parse(argv)
     tf.get_logger().setLevel("ERROR")  # no notices that many steps are traced
-    loader = BOOK["DataLoader"](BOOK["read_text"](BOOK["fetch_corpus"]()), seed=0)
+    loader = DataLoader(read_text(fetch_corpus()), seed=0)
     if args.paths:
         paths_table(args.recipes, loader, args)
         return None
@@ -290,12 +283,12 @@ def main(argv=None):
 def run_all_seeds(name, loader, args, config):
     """Every seed of one recipe (chapter 6's compare_recipe), with its sources."""
     timing = (0.0, 1) if args.smoke else (3.0, 3)
-    entry = BOOK["compare_recipe"](name, loader, config, args.seeds, args.path, timing)
+    entry = compare_recipe(name, loader, config, args.seeds, args.path, timing)
     entry = {"about": entry["about"], "source": SOURCES[name], **entry}
     if name == "book_gru":
         print(
             f"book_gru: GRU {entry['units'][0]} units, {entry['parameters']:,} "
-            f"parameters; the book's LSTM {MAIN.units}: "
+            f"parameters; the book's LSTM {MAIN_RECIPE.units}: "
             f"{entry['book_lstm_parameters']:,}"
         )
     return entry

@@ -33,7 +33,12 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "book" / "_static" / "model"
-import rnnbook  # noqa: E402 (the book's code: pip install -e ., see the README)
+import keras  # noqa: E402
+
+# The book's code (pip install -e ., see the README), from the modules that define it:
+from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
+from rnnbook.sampling import main_model, read_weights  # noqa: E402
+from rnnbook.training import MAIN_RECIPE, held_out_windows  # noqa: E402
 
 LAYERS = [
     "lstm/kernel",
@@ -74,11 +79,6 @@ def window_loss(weights, windows, batch=512):
     return total / len(windows)
 
 
-def book_code():
-    """The book's code as chapter 5 has it (rnnbook, generated from the chapters)."""
-    return rnnbook.upto("05_sampling")
-
-
 def load(folder=OUT):
     """(manifest, weights as float32 arrays), checked against the manifest's sha256."""
     manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
@@ -87,16 +87,16 @@ def load(folder=OUT):
         raise ValueError(
             f"{folder}/{manifest['weights_file']} does not match its sha256"
         )
-    return manifest, book_code()["read_weights"](manifest, data)
+    return manifest, read_weights(manifest, data)
 
 
-def trained_weights(book, loader, recipe, windows):
+def trained_weights(loader, recipe, windows):
     """The main recipe's weights, from main_model, the one place that decides: chapter
     4's verified finished run, or trained here (never the published weights, which
     this script writes)."""
-    book["keras"].utils.set_random_seed(recipe.seed)
+    keras.utils.set_random_seed(recipe.seed)
     loader.rng = np.random.default_rng(recipe.seed)  # as chapter 4 does
-    model, curve = book["main_model"](
+    model, curve = main_model(
         loader, recipe, windows, weights="train", prefix="export-main"
     )
     return model.get_weights(), curve["val_loss"][-1]
@@ -140,10 +140,9 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--check", action="store_true", help="load and score; no write")
     args = parser.parse_args(argv)
-    book = book_code()
-    loader = book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
-    recipe = book["MAIN_RECIPE"]
-    windows = book["held_out_windows"](loader, recipe.seq_length, count=4096)
+    loader = DataLoader(read_text(fetch_corpus()), seed=0)
+    recipe = MAIN_RECIPE
+    windows = held_out_windows(loader, recipe.seq_length, count=4096)
     if args.check:
         manifest, weights = load(args.out)
         loss = window_loss(weights, windows)
@@ -165,7 +164,7 @@ def main(argv=None):
                 file=sys.stderr,
             )
         return 1 if problems else 0
-    weights, keras_loss = trained_weights(book, loader, recipe, windows)
+    weights, keras_loss = trained_weights(loader, recipe, windows)
     full = window_loss(weights, windows)
     half = window_loss([w.astype(np.float16) for w in weights], windows)
     dtype = "float16" if abs(half - full) < TOLERANCE else "float32"

@@ -33,7 +33,14 @@ import nbformat
 import yaml
 
 from names import bound_names, read_names
-from notebook_io import NotebookChanged, read_notebook, write_notebook
+from notebook_io import (
+    NotebookChanged,
+    check_unchanged,
+    read_file,
+    read_notebook,
+    write_file,
+    write_notebook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -393,9 +400,9 @@ def module_source(parsed, path):
         else:
             from_book.setdefault(parsed.modules[p.name], []).append(name)
     lines = [
-        f'"""The code that book/{path.name} teaches, in its cells tagged `export`.',
-        "",
-        "Edit the notebook, not this file: scripts/sync_exports.py writes it.",
+        f'"""The code that book/{path.name} teaches',
+        "(its cells tagged `export`). Edit the notebook, not this file:",
+        "scripts/sync_exports.py writes it.",
         '"""',
         "",
         *sorted(plain, key=lambda line: (line.startswith("from"), line)),
@@ -454,6 +461,7 @@ def write_package(parsed, package=PACKAGE):
     PackageEdited before anything is written."""
     files = package_files(parsed, package)
     stale = set(package.glob("*.py")) - set(files)
+    tokens = {p: read_file(p)[1] for p in stale | set(files)}  # as read, checked
     changed = [
         p
         for p, text in files.items()
@@ -471,8 +479,10 @@ def write_package(parsed, package=PACKAGE):
             "rnnbook/), then delete the file and run scripts/sync_exports.py again."
         )
     package.mkdir(exist_ok=True)
+    for path in sorted(stale):
+        check_unchanged(path, tokens[path])
     for path in changed:
-        path.write_text(files[path], encoding="utf-8")
+        write_file(path, files[path], tokens[path])
     for path in sorted(stale):
         path.unlink()
     return changed + sorted(stale)
@@ -604,7 +614,7 @@ def main(argv=None):
         print(f"updated {name}: re-execute it with scripts/run_notebooks.py")
     try:
         written = write_package(read_book())
-    except PackageEdited as err:
+    except (PackageEdited, NotebookChanged) as err:
         print(f"error: {err}")
         return 1
     for path in written:

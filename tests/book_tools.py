@@ -14,17 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
-import rnnbook
-
 import sync_exports  # noqa: F401 (scripts/, on the path from the root conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def exported_namespace(upto):
-    """Every name the chapters up to `upto` ("05_sampling") teach, as that chapter's
-    notebook has them: from the generated package, rnnbook."""
-    return rnnbook.upto(upto)
 
 
 @contextlib.contextmanager
@@ -45,17 +37,6 @@ def serving(folder):
     finally:
         server.shutdown()
         server.server_close()
-
-
-def patch_book(monkeypatch, code, name, value):
-    """Replace a name of the book's code for one test, everywhere the book reads it:
-    in the namespace `code` and in every rnnbook module that has it (a module imports
-    what it reads of an earlier one, so each holds its own reference)."""
-    monkeypatch.setitem(code, name, value)
-    for module in rnnbook.CHAPTERS:
-        loaded = sys.modules.get(f"rnnbook.{module}")
-        if loaded is not None and hasattr(loaded, name):
-            monkeypatch.setattr(loaded, name, value)
 
 
 def build_book(source, out):

@@ -1,14 +1,8 @@
-"""Fixtures for the tests in tests/: the book's notebooks and the code they export."""
+"""Fixtures for the tests in tests/: the book, built as CI builds it."""
 
 import pytest
 
-from book_tools import ROOT, build_book, exported_namespace, keep_site
-
-
-@pytest.fixture(scope="session")
-def data_code():
-    """fetch_corpus, read_text, DataLoader, ... as the data chapter defines them."""
-    return exported_namespace("02_data")
+from book_tools import ROOT, build_book, keep_site
 
 
 @pytest.fixture(scope="session")

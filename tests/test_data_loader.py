@@ -7,6 +7,16 @@ import hashlib
 import numpy as np
 import pytest
 
+from rnnbook.data import (
+    CorpusError,
+    DataLoader,
+    Vocabulary,
+    explain,
+    fetch_corpus,
+    in_scratch_folder,
+    read_text,
+)
+
 TEXT = (
     "Supposing that Truth is a woman--what then?\n"
     "Is there not ground for suspecting...\n"
@@ -14,8 +24,8 @@ TEXT = (
 
 
 @pytest.fixture
-def loader(data_code):
-    return data_code["DataLoader"](TEXT, val_fraction=0.1, seed=7)
+def loader():
+    return DataLoader(TEXT, val_fraction=0.1, seed=7)
 
 
 def test_vocabulary_and_round_trip(loader):
@@ -42,10 +52,10 @@ def test_batches_are_windows_of_the_split(loader, split):
     np.testing.assert_array_equal(X[:, 1:], Y[:, :-1])
 
 
-def test_seed_makes_batches_reproducible(data_code):
-    a = data_code["DataLoader"](TEXT, seed=3).get_batch(10, 4)
-    b = data_code["DataLoader"](TEXT, seed=3).get_batch(10, 4)
-    c = data_code["DataLoader"](TEXT, seed=4).get_batch(10, 4)
+def test_seed_makes_batches_reproducible():
+    a = DataLoader(TEXT, seed=3).get_batch(10, 4)
+    b = DataLoader(TEXT, seed=3).get_batch(10, 4)
+    c = DataLoader(TEXT, seed=4).get_batch(10, 4)
     np.testing.assert_array_equal(a[0], b[0])
     assert not np.array_equal(a[0], c[0])
 
@@ -77,8 +87,8 @@ def test_unknown_characters_are_named(loader):
         loader.encode("café")
 
 
-def test_the_vocabulary_alone(data_code):
-    vocabulary = data_code["Vocabulary"]("noble")
+def test_the_vocabulary_alone():
+    vocabulary = Vocabulary("noble")
     assert vocabulary.chars == ["b", "e", "l", "n", "o"] and vocabulary.num_chars == 5
     assert vocabulary.decode(vocabulary.encode("lobe")) == "lobe"
     with pytest.raises(ValueError, match=r"'x' \(U\+0078\)"):
@@ -86,105 +96,101 @@ def test_the_vocabulary_alone(data_code):
 
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.0, 1.5])
-def test_impossible_validation_fractions_are_refused(data_code, fraction):
+def test_impossible_validation_fractions_are_refused(fraction):
     with pytest.raises(ValueError, match=r"val_fraction must be in \[0, 1\)"):
-        data_code["DataLoader"](TEXT, val_fraction=fraction)
+        DataLoader(TEXT, val_fraction=fraction)
 
 
-def test_explain_prints_the_error_wrapped_to_the_page(data_code, capsys):
-    loader = data_code["DataLoader"](TEXT)
-    data_code["explain"](lambda: loader.get_batch(10_000, 2))
+def test_explain_prints_the_error_wrapped_to_the_page(capsys):
+    loader = DataLoader(TEXT)
+    explain(lambda: loader.get_batch(10_000, 2))
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("ValueError: seq_length=10000 is too long")
     assert len(lines) > 1 and all(len(line) <= 88 for line in lines)
 
 
-def test_demonstrations_leave_no_files(data_code, tmp_path, monkeypatch):
+def test_demonstrations_leave_no_files(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with data_code["in_scratch_folder"]():
+    with in_scratch_folder():
         open("demo.txt", "w").close()
     assert list(tmp_path.iterdir()) == []
 
 
-def test_empty_text_is_refused(data_code):
+def test_empty_text_is_refused():
     with pytest.raises(ValueError, match="empty"):
-        data_code["DataLoader"]("")
+        DataLoader("")
 
 
-def test_bad_files_are_refused(data_code, tmp_path):
+def test_bad_files_are_refused(tmp_path):
     (tmp_path / "empty.txt").write_bytes(b"  \n")
     (tmp_path / "latin1.txt").write_bytes("böse".encode("latin-1"))
     with pytest.raises(ValueError, match="is empty"):
-        data_code["read_text"](tmp_path / "empty.txt")
+        read_text(tmp_path / "empty.txt")
     with pytest.raises(ValueError, match="not UTF-8 text .byte 1"):
-        data_code["read_text"](tmp_path / "latin1.txt")
+        read_text(tmp_path / "latin1.txt")
 
 
 OFFLINE = "http://127.0.0.1:9/nietzsche.txt"  # a local port that refuses connections
 
 
-def test_cached_corpus_is_verified_and_used(data_code, tmp_path):
+def test_cached_corpus_is_verified_and_used(tmp_path):
     content = b"a tiny stand-in corpus\n"
     target = tmp_path / "datasets" / "tiny.txt"
     target.parent.mkdir()
     target.write_bytes(content)
     digest = hashlib.sha256(content).hexdigest()
-    path = data_code["fetch_corpus"](
-        "tiny.txt", url=OFFLINE, sha256=digest, cache_dir=tmp_path
-    )
+    path = fetch_corpus("tiny.txt", url=OFFLINE, sha256=digest, cache_dir=tmp_path)
     assert open(path, "rb").read() == content
 
 
-def test_missing_corpus_offline_says_where_to_put_it(data_code, tmp_path):
-    with pytest.raises(data_code["CorpusError"], match="copy the verified file") as err:
-        data_code["fetch_corpus"](url=OFFLINE, cache_dir=tmp_path)
+def test_missing_corpus_offline_says_where_to_put_it(tmp_path):
+    with pytest.raises(CorpusError, match="copy the verified file") as err:
+        fetch_corpus(url=OFFLINE, cache_dir=tmp_path)
     assert str(tmp_path / "datasets" / "nietzsche.txt") in str(err.value)
 
 
-def test_damaged_corpus_is_never_used_and_never_lost(data_code, tmp_path):
+def test_damaged_corpus_is_never_used_and_never_lost(tmp_path):
     target = tmp_path / "datasets" / "nietzsche.txt"
     target.parent.mkdir()
     target.write_text("truncated")
-    with pytest.raises(data_code["CorpusError"], match="wrong SHA-256"):
-        data_code["fetch_corpus"](url=OFFLINE, cache_dir=tmp_path)
+    with pytest.raises(CorpusError, match="wrong SHA-256"):
+        fetch_corpus(url=OFFLINE, cache_dir=tmp_path)
     assert (tmp_path / "datasets" / "nietzsche.txt.damaged").read_text() == "truncated"
     assert not target.exists()
 
 
-def test_the_real_corpus(data_code):
+def test_the_real_corpus():
     """The canonical file (in the Keras cache, as .ci/run arranges) has the documented
     shape.
     """
-    loader = data_code["DataLoader"](
-        data_code["read_text"](data_code["fetch_corpus"]())
-    )
+    loader = DataLoader(read_text(fetch_corpus()))
     assert len(loader.text) == 600_893 and loader.num_chars == 57
 
 
-def test_a_second_damaged_copy_does_not_replace_the_first(data_code, tmp_path):
+def test_a_second_damaged_copy_does_not_replace_the_first(tmp_path):
     target = tmp_path / "datasets" / "nietzsche.txt"
     target.parent.mkdir()
     for content in ("first", "second"):
         target.write_text(content)
-        with pytest.raises(data_code["CorpusError"], match="wrong SHA-256"):
-            data_code["fetch_corpus"](url=OFFLINE, cache_dir=tmp_path)
+        with pytest.raises(CorpusError, match="wrong SHA-256"):
+            fetch_corpus(url=OFFLINE, cache_dir=tmp_path)
     assert (tmp_path / "datasets" / "nietzsche.txt.damaged").read_text() == "first"
     assert (tmp_path / "datasets" / "nietzsche.txt.damaged.1").read_text() == "second"
 
 
-def test_the_cache_folder_is_made_where_the_error_says(data_code, tmp_path):
+def test_the_cache_folder_is_made_where_the_error_says(tmp_path):
     """get_file would fall back to /tmp/.keras for a cache folder that does not exist
     yet; fetch_corpus creates it, so the file is looked for where the message says."""
     home = tmp_path / "new-keras-home"
-    with pytest.raises(data_code["CorpusError"], match="copy the verified file"):
-        data_code["fetch_corpus"](url=OFFLINE, cache_dir=home)
+    with pytest.raises(CorpusError, match="copy the verified file"):
+        fetch_corpus(url=OFFLINE, cache_dir=home)
     assert (home / "datasets").is_dir()
 
 
-def test_a_download_with_the_wrong_hash_is_named_and_set_aside(data_code, tmp_path):
+def test_a_download_with_the_wrong_hash_is_named_and_set_aside(tmp_path):
     served = tmp_path / "served.txt"
     served.write_text("not the corpus")
-    with pytest.raises(data_code["CorpusError"], match="sent a file with the wrong"):
-        data_code["fetch_corpus"](url=served.as_uri(), cache_dir=tmp_path / "k")
+    with pytest.raises(CorpusError, match="sent a file with the wrong"):
+        fetch_corpus(url=served.as_uri(), cache_dir=tmp_path / "k")
     assert (tmp_path / "k" / "datasets" / "nietzsche.txt.damaged").exists()
     assert not (tmp_path / "k" / "datasets" / "nietzsche.txt").exists()

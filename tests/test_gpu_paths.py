@@ -10,21 +10,20 @@ itself. Chapter 1 prints the devices that TensorFlow found.
 
 import importlib
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from book_tools import exported_namespace
+from rnnbook.data import DataLoader
+from rnnbook.engineering import bf16_plan, fused_under, make_float16_step, time_paths
+from rnnbook.model import FusedCharLSTM
+from rnnbook.recurrence import describe_devices
+from rnnbook.training import make_train_step
 
 A100 = {"device_name": "NVIDIA A100-SXM4-40GB", "compute_capability": (8, 0)}
 T4 = {"device_name": "Tesla T4", "compute_capability": (7, 5)}
 TEXT = "what is noble? what does the word noble still mean to us nowadays? " * 40
-
-
-@pytest.fixture(scope="module")
-def code():
-    """The book's exported code up to chapter 4, as {name: object}: the one place that
-    says where it comes from."""
-    return exported_namespace("06_training_engineered")
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def keras_rnn():
     return importlib.import_module("keras.src.backend.tensorflow.rnn")
 
 
-def pretend_gpus(monkeypatch, tf, details, count=1):
+def pretend_gpus(monkeypatch, details, count=1):
     """Make TensorFlow report `count` GPUs with these details, beside the CPU."""
     cpu = tf.config.PhysicalDevice("/physical_device:CPU:0", "CPU")
     gpus = [
@@ -51,9 +50,9 @@ def pretend_gpus(monkeypatch, tf, details, count=1):
     )
 
 
-def test_bf16_plan_on_an_ampere_gpu_leaves_cudnn_out(code, keras_rnn, monkeypatch):
-    pretend_gpus(monkeypatch, code["tf"], A100)
-    paths, why = code["bf16_plan"]()
+def test_bf16_plan_on_an_ampere_gpu_leaves_cudnn_out(keras_rnn, monkeypatch):
+    pretend_gpus(monkeypatch, A100)
+    paths, why = bf16_plan()
     assert len(why) <= 88 and "8.0" in why and "cuDNN" in why
     assert set(paths) == {
         f"{name}, {policy}"
@@ -67,54 +66,51 @@ def test_bf16_plan_on_an_ampere_gpu_leaves_cudnn_out(code, keras_rnn, monkeypatc
         expected = "bfloat16" if "bfloat16" in name else "float32"
         assert model.lstm.compute_dtype == expected, name
         assert model.lstm.variable_dtype == "float32", name
-    keras = code["keras"]
     assert keras.mixed_precision.dtype_policy().name == "float32"  # restored
 
     # Keras would now pick cuDNN for a layer that allows it; the plan's do not ask.
     monkeypatch.setattr(keras_rnn, "_is_gpu_available", lambda: True)
-    loader = code["DataLoader"](TEXT)
-    times = code["time_paths"](loader, paths, (4, 8, True), count=3, rounds=1)
+    loader = DataLoader(TEXT)
+    times = time_paths(loader, paths, (4, 8, True), count=3, rounds=1)
     assert all(np.isfinite(ms) and ms > 0 for _, ms, _ in times.values()), times
 
 
 @pytest.mark.parametrize("details", [T4, {}], ids=["compute capability 7.5", "none"])
-def test_bf16_plan_on_an_older_gpu_measures_nothing(code, monkeypatch, details):
-    pretend_gpus(monkeypatch, code["tf"], details)
-    paths, why = code["bf16_plan"]()
+def test_bf16_plan_on_an_older_gpu_measures_nothing(monkeypatch, details):
+    pretend_gpus(monkeypatch, details)
+    paths, why = bf16_plan()
     assert paths == {}
     assert len(why) <= 88 and "no bfloat16" in why
     assert ("7.5" in why) == (details == T4)
 
 
-def test_cudnn_under_bfloat16_is_what_the_plan_avoids(code, keras_rnn, monkeypatch):
+def test_cudnn_under_bfloat16_is_what_the_plan_avoids(keras_rnn, monkeypatch):
     """The failure the plan's use_cudnn=False prevents, reproduced on a CPU: under
     mixed_bfloat16, with cuDNN allowed, the compiled step raises when it runs."""
-    tf, keras = code["tf"], code["keras"]
     if tf.config.list_logical_devices("GPU"):
         pytest.skip("a real GPU: whether cuDNN runs bfloat16 depends on its version")
     monkeypatch.setattr(keras_rnn, "_is_gpu_available", lambda: True)
     keras.utils.set_random_seed(0)
-    model = code["fused_under"]("mixed_bfloat16")(11, units=8)
-    step = code["make_train_step"](model, keras.optimizers.Adam(1e-3), True)
+    model = fused_under("mixed_bfloat16")(11, units=8)
+    step = make_train_step(model, keras.optimizers.Adam(1e-3), True)
     X = np.zeros([2, 5], dtype=np.int32)
     with pytest.raises((TypeError, tf.errors.InvalidArgumentError)):
         step(X, X)
 
 
-def weights_after_one_step(code, policy, make_step, optimizer, weights, batch):
-    model = code["fused_under"](policy)(11, units=8)
+def weights_after_one_step(policy, make_step, optimizer, weights, batch):
+    model = fused_under(policy)(11, units=8)
     model(np.zeros([1, 1], dtype=np.int32))
     model.set_weights(weights)
     loss = make_step(model, optimizer)(*batch)
     return model, float(loss)
 
 
-def test_float16_step_scales_the_loss_and_unscales_the_gradients(code):
+def test_float16_step_scales_the_loss_and_unscales_the_gradients():
     """One step under mixed_float16 runs on a CPU, keeps a power-of-2 scale, and moves
     the weights as the float32 step does (plain SGD: the update is the gradient)."""
-    keras, tf = code["keras"], code["tf"]
     keras.utils.set_random_seed(0)
-    start = code["FusedCharLSTM"](11, units=8)
+    start = FusedCharLSTM(11, units=8)
     start(np.zeros([1, 1], dtype=np.int32))
     weights = start.get_weights()
     rng = np.random.default_rng(0)
@@ -122,7 +118,7 @@ def test_float16_step_scales_the_loss_and_unscales_the_gradients(code):
 
     scaled = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(1.0))
     half, half_loss = weights_after_one_step(
-        code, "mixed_float16", code["make_float16_step"], scaled, weights, batch
+        "mixed_float16", make_float16_step, scaled, weights, batch
     )
     assert half.lstm.compute_dtype == "float16"
     assert np.isfinite(half_loss)
@@ -130,10 +126,10 @@ def test_float16_step_scales_the_loss_and_unscales_the_gradients(code):
     assert scale >= 1 and np.log2(scale) == int(np.log2(scale))
 
     def float32_step(model, optimizer):
-        return code["make_train_step"](model, optimizer, all_positions=True)
+        return make_train_step(model, optimizer, all_positions=True)
 
     full, full_loss = weights_after_one_step(
-        code, "float32", float32_step, keras.optimizers.SGD(1.0), weights, batch
+        "float32", float32_step, keras.optimizers.SGD(1.0), weights, batch
     )
     np.testing.assert_allclose(half_loss, full_loss, rtol=1e-2)
     moved_half = np.concatenate(
@@ -152,15 +148,15 @@ def test_float16_step_scales_the_loss_and_unscales_the_gradients(code):
     assert tf.reduce_all(tf.math.is_finite(moved_half))
 
 
-def test_describe_devices_names_a_gpu_and_its_compute_capability(code, monkeypatch):
-    line = code["describe_devices"]()
+def test_describe_devices_names_a_gpu_and_its_compute_capability(monkeypatch):
+    line = describe_devices()
     assert line.startswith("Devices: ") and "CPU:0" in line and len(line) <= 88
-    pretend_gpus(monkeypatch, code["tf"], A100)
-    assert code["describe_devices"]() == (
+    pretend_gpus(monkeypatch, A100)
+    assert describe_devices() == (
         "Devices: CPU:0, GPU:0 (NVIDIA A100-SXM4-40GB, compute capability 8.0)"
     )
-    pretend_gpus(monkeypatch, code["tf"], {})  # a GPU that reports no details
-    assert code["describe_devices"]() == "Devices: CPU:0, GPU:0"
-    pretend_gpus(monkeypatch, code["tf"], A100, count=8)
-    line = code["describe_devices"]()
+    pretend_gpus(monkeypatch, {})  # a GPU that reports no details
+    assert describe_devices() == "Devices: CPU:0, GPU:0"
+    pretend_gpus(monkeypatch, A100, count=8)
+    line = describe_devices()
     assert len(line) == 88 and line.endswith("...")

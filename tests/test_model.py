@@ -2,21 +2,19 @@
 equivalence.
 """
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from book_tools import exported_namespace
-
-
-@pytest.fixture(scope="module")
-def code():
-    return exported_namespace("03_model")
+from rnnbook.data import explain
+from rnnbook.model import CharLSTM, FusedCharLSTM
 
 
 @pytest.fixture(scope="module")
-def model(code):
-    code["keras"].utils.set_random_seed(1)
-    model = code["CharLSTM"](num_chars=11, units=8)
+def model():
+    keras.utils.set_random_seed(1)
+    model = CharLSTM(num_chars=11, units=8)
     model(np.zeros([1, 3], dtype=np.int32))
     return model
 
@@ -43,8 +41,8 @@ def test_state_can_be_carried(model):
     )
 
 
-def test_fused_model_matches(code, model):
-    fused = code["FusedCharLSTM"](num_chars=11, units=8)
+def test_fused_model_matches(model):
+    fused = FusedCharLSTM(num_chars=11, units=8)
     X = np.random.default_rng(2).integers(0, 11, size=(4, 7))
     fused(X)
     fused.set_weights(model.get_weights())
@@ -68,22 +66,21 @@ def test_bad_inputs_are_refused(model, inputs, error, message):
         model(inputs)
 
 
-def test_out_of_range_index_fails_inside_tf_function(code, model):
-    tf = code["tf"]
+def test_out_of_range_index_fails_inside_tf_function(model):
     run = tf.function(lambda x: model(x))
     with pytest.raises(tf.errors.InvalidArgumentError, match="index >= num_chars"):
         run(tf.constant([[1, 11]]))
 
 
-def test_explain_shows_the_message_keras_wraps(code, model, capsys):
+def test_explain_shows_the_message_keras_wraps(model, capsys):
     """Keras wraps an error raised in call() with the call's arguments; explain shows
     the message itself, as the chapter's outputs do."""
-    code["explain"](lambda: model(np.array([[1, 11]])))
+    explain(lambda: model(np.array([[1, 11]])))
     out = capsys.readouterr().out
     assert out.startswith("ValueError: character index 11 is outside [0, 11)"), out
     assert "Arguments received" not in out and "\x1b" not in out
 
 
-def test_the_model_does_not_override_keras_call(code):
-    for name in ("CharLSTM", "FusedCharLSTM"):
-        assert "__call__" not in vars(code[name]), name
+def test_the_model_does_not_override_keras_call():
+    for model_class in (CharLSTM, FusedCharLSTM):
+        assert "__call__" not in vars(model_class), model_class.__name__

@@ -13,20 +13,20 @@ import export_model
 import numpy as np
 import pytest
 
-from book_tools import ROOT, exported_namespace, serving
+from rnnbook.data import DataLoader, fetch_corpus, read_text
+from rnnbook.model import FusedCharLSTM
+from rnnbook.sampling import exact_float32, load_published
+from rnnbook.training import MAIN_RECIPE, held_out_windows
+
+from book_tools import ROOT, serving
 
 MODEL = ROOT / "book" / "_static" / "model"
 BUDGET = 1_500_000  # bytes, manifest and weights together
 
 
 @pytest.fixture(scope="module")
-def book():
-    return exported_namespace("05_sampling")
-
-
-@pytest.fixture(scope="module")
-def loader(book):
-    return book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
+def loader():
+    return DataLoader(read_text(fetch_corpus()), seed=0)
 
 
 def chapter_4_window_metric():
@@ -51,12 +51,12 @@ def test_the_published_files_fit_the_budget_and_match_their_hash():
         assert abs(held_out["float16"] - held_out["float32"]) < export_model.TOLERANCE
 
 
-def test_numpy_gives_chapter_4s_held_out_window_metric(book, loader):
+def test_numpy_gives_chapter_4s_held_out_window_metric(loader):
     manifest, weights = export_model.load(MODEL)
-    recipe = book["MAIN_RECIPE"]
+    recipe = MAIN_RECIPE
     assert manifest["fingerprint"] == recipe.fingerprint()
     assert "".join(manifest["vocabulary"]) == loader.decode(np.arange(loader.num_chars))
-    windows = book["held_out_windows"](loader, recipe.seq_length, count=4096)
+    windows = held_out_windows(loader, recipe.seq_length, count=4096)
     loss = export_model.window_loss(weights, windows)
     assert abs(loss - manifest["held_out"][manifest["dtype"]]) < 1e-6
     assert abs(loss - manifest["held_out"]["keras"]) < 1e-4  # Keras's evaluator
@@ -67,13 +67,13 @@ def test_numpy_gives_chapter_4s_held_out_window_metric(book, loader):
     assert abs(loss - chapter_4_window_metric()) <= 0.005
 
 
-def test_numpy_equations_are_the_keras_models(book, loader):
+def test_numpy_equations_are_the_keras_models(loader):
     _, weights = export_model.load(MODEL)
-    model = book["FusedCharLSTM"](loader.num_chars, units=weights[1].shape[0])
+    model = FusedCharLSTM(loader.num_chars, units=weights[1].shape[0])
     model(np.zeros([1, 1], dtype=np.int32))
     model.set_weights(weights)
     codes = loader.splits["val"][:64].reshape(2, 32)
-    with book["exact_float32"]():
+    with exact_float32():
         keras_logits = model(codes).numpy()
     np.testing.assert_allclose(
         export_model.numpy_logits(weights, codes), keras_logits, rtol=1e-4, atol=1e-4
@@ -117,20 +117,20 @@ def form_values(chapter):
     }
 
 
-def published_into_model(book, loader, url, cache):
-    ns = {**exported_namespace("05_sampling"), **form_values("05_sampling")}
+def published_into_model(loader, url, cache):
+    form = form_values("05_sampling")
     cache.mkdir()  # get_file falls back to /tmp/.keras for a folder it cannot write
-    assert ns["WEIGHTS"] == "published", "the default"
-    model = book["FusedCharLSTM"](loader.num_chars, units=256)
-    manifest = ns["load_published"](
-        model, loader, book["MAIN_RECIPE"], url, ns["PUBLISHED_SHA256"], cache
+    assert form["WEIGHTS"] == "published", "the default"
+    model = FusedCharLSTM(loader.num_chars, units=256)
+    manifest = load_published(
+        model, loader, MAIN_RECIPE, url, form["PUBLISHED_SHA256"], cache
     )
     return model, manifest
 
 
-def test_the_published_weights_load_from_the_server(book, loader, serve, tmp_path):
+def test_the_published_weights_load_from_the_server(loader, serve, tmp_path):
     url, _ = serve
-    model, manifest = published_into_model(book, loader, url, tmp_path / "cache")
+    model, manifest = published_into_model(loader, url, tmp_path / "cache")
     assert manifest is not None
     _, weights = export_model.load(MODEL)
     for got, want in zip(model.get_weights(), weights, strict=True):
@@ -138,21 +138,21 @@ def test_the_published_weights_load_from_the_server(book, loader, serve, tmp_pat
 
 
 def test_a_damaged_file_is_refused_and_the_chapter_trains(
-    book, loader, serve, tmp_path, capsys
+    loader, serve, tmp_path, capsys
 ):
     url, folder = serve
     data = bytearray((folder / "weights.bin").read_bytes())
     data[1000] ^= 0xFF  # one damaged byte
     (folder / "weights.bin").write_bytes(bytes(data))
-    model, manifest = published_into_model(book, loader, url, tmp_path / "cache")
+    model, manifest = published_into_model(loader, url, tmp_path / "cache")
     assert manifest is None
     assert "could not be had" in capsys.readouterr().out
 
 
-def test_no_server_means_training(book, loader, serve, tmp_path, capsys):
+def test_no_server_means_training(loader, serve, tmp_path, capsys):
     url, _ = serve
     dead = re.sub(r":\d+/", ":9/", url)  # port 9 (discard): nothing listens there
-    model, manifest = published_into_model(book, loader, dead, tmp_path / "cache")
+    model, manifest = published_into_model(loader, dead, tmp_path / "cache")
     assert manifest is None
     assert "could not be had" in capsys.readouterr().out
 

@@ -10,7 +10,9 @@ sentinel file in each of those folders, which the last test checks.
 import os
 from pathlib import Path
 
-from book_tools import ROOT, exported_namespace
+from rnnbook.training import MAIN_RECIPE, checkpoint_dir_for
+
+from book_tools import ROOT
 
 
 def test_the_suite_has_a_checkpoint_root_of_its_own():
@@ -28,8 +30,7 @@ def test_the_suite_has_a_keras_cache_of_its_own():
 
 
 def test_the_chapters_put_checkpoints_under_that_root():
-    code = exported_namespace("04_training")
-    folder = Path(code["checkpoint_dir_for"](code["MAIN_RECIPE"], "main"))
+    folder = Path(checkpoint_dir_for(MAIN_RECIPE, "main"))
     assert folder.parent == Path(os.environ["RNN_BOOK_CHECKPOINTS"])
 
 

@@ -11,6 +11,21 @@ import math
 import numpy as np
 import pytest
 
+import rnnbook.engineering
+from rnnbook.data import DataLoader, fetch_corpus, read_text
+from rnnbook.engineering import (
+    RecipeRun,
+    gru_params,
+    gru_units,
+    lstm_params,
+    recipe_results,
+    stateful,
+    streamed_loss,
+    summarize,
+    window_loss,
+)
+from rnnbook.training import held_out_windows, make_evaluator, to_char_lstm
+
 from book_tools import ROOT
 
 NAMES = [
@@ -29,10 +44,9 @@ def recipes():
 
 
 @pytest.fixture(scope="module")
-def loader(recipes):
+def loader():
     """The book's DataLoader, which every recipe reads."""
-    book = recipes.BOOK
-    return book["DataLoader"](book["read_text"](book["fetch_corpus"]()), seed=0)
+    return DataLoader(read_text(fetch_corpus()), seed=0)
 
 
 def test_the_table_names_every_recipe_and_its_source(recipes):
@@ -69,8 +83,8 @@ def test_smoke_run_of_every_recipe(recipes, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_recipe_builds_and_takes_a_step(recipes, loader, name):
-    run = recipes.BOOK["RecipeRun"](name, loader, seed=0, jit_compile=False)
+def test_each_recipe_builds_and_takes_a_step(loader, name):
+    run = RecipeRun(name, loader, seed=0, jit_compile=False)
     before = run.model.get_weights()
     loss = run.step()
     assert abs(loss - math.log(loader.num_chars)) < 0.5  # about uniform at first
@@ -88,39 +102,36 @@ def test_both_paths_compile_and_are_timed(recipes, loader):
     assert set(ms) == {False, True} and min(ms.values()) > 0
 
 
-def test_window_and_stream_scorers_match_chapter_4(recipes, loader):
+def test_window_and_stream_scorers_match_chapter_4(loader):
     """The scorers that serve every recipe give chapter 4's numbers on its model."""
-    book = recipes.book_code(
-        ("make_evaluator", "held_out_windows", "streamed_loss", "to_char_lstm")
-    )
-    run = recipes.BOOK["RecipeRun"]("book", loader, seed=0, jit_compile=False)
+    run = RecipeRun("book", loader, seed=0, jit_compile=False)
     for _ in range(3):  # weights that are not the initial ones
         run.step()
-    windows = book["held_out_windows"](loader, 64, count=4096)[:1024]
-    chapter_4 = book["make_evaluator"](run.model, windows)()
-    mine = recipes.BOOK["window_loss"](run.model, windows)
+    windows = held_out_windows(loader, 64, count=4096)[:1024]
+    chapter_4 = make_evaluator(run.model, windows)()
+    mine = window_loss(run.model, windows)
     assert mine == pytest.approx(chapter_4, abs=1e-5)
     stream = loader.splits["val"][:401]
-    chapter_4 = book["streamed_loss"](book["to_char_lstm"](run.model), stream)
-    mine = book["streamed_loss"](recipes.BOOK["stateful"](run.model), stream, 150)
+    chapter_4 = streamed_loss(to_char_lstm(run.model), stream)
+    mine = streamed_loss(stateful(run.model), stream, 150)
     assert mine == pytest.approx(chapter_4, abs=1e-5)
 
 
-def test_char_rnn_decays_its_rate_after_ten_passes(recipes, loader):
+def test_char_rnn_decays_its_rate_after_ten_passes(loader):
     """train.lua: x0.97 at the end of each epoch from epoch 10 on, not before."""
-    run = recipes.BOOK["RecipeRun"]("char_rnn", loader, seed=0, jit_compile=False)
+    run = RecipeRun("char_rnn", loader, seed=0, jit_compile=False)
     for passes, rate in ((9, 2e-3), (10, 2e-3 * 0.97), (11, 2e-3 * 0.97**2)):
         run.steps = passes * run.per_pass - 1
         run.step()
         assert float(run.optimizer.learning_rate) == pytest.approx(rate)
 
 
-def test_summary_gives_the_mean_and_spread_over_seeds(recipes):
+def test_summary_gives_the_mean_and_spread_over_seeds():
     runs = [
         {"window": {"nats": w}, "streamed": {"nats": s}, "steps": n, "ms_per_step": m}
         for w, s, n, m in ((1.5, 1.4, 100, 10.0), (1.6, 1.2, 110, 12.0))
     ]
-    summary = recipes.BOOK["summarize"](runs)
+    summary = summarize(runs)
     assert summary["window_nats"] == pytest.approx({"mean": 1.55, "spread": 0.1})
     assert summary["streamed_nats"] == pytest.approx({"mean": 1.3, "spread": 0.2})
     assert summary["steps"] == pytest.approx({"mean": 105, "spread": 10})
@@ -128,15 +139,11 @@ def test_summary_gives_the_mean_and_spread_over_seeds(recipes):
     assert summary["streamed_perplexity"] == pytest.approx(math.exp(1.3))
 
 
-def test_gru_width_matches_the_lstm_parameters(recipes):
-    units = recipes.BOOK["gru_units"](57)
-    lstm = recipes.BOOK["lstm_params"](57, 256)
-    assert abs(recipes.BOOK["gru_params"](57, units) - lstm) <= abs(
-        recipes.BOOK["gru_params"](57, units + 1) - lstm
-    )
-    assert abs(recipes.BOOK["gru_params"](57, units) - lstm) <= abs(
-        recipes.BOOK["gru_params"](57, units - 1) - lstm
-    )
+def test_gru_width_matches_the_lstm_parameters():
+    units = gru_units(57)
+    lstm = lstm_params(57, 256)
+    assert abs(gru_params(57, units) - lstm) <= abs(gru_params(57, units + 1) - lstm)
+    assert abs(gru_params(57, units) - lstm) <= abs(gru_params(57, units - 1) - lstm)
 
 
 RESULTS = ROOT / "benchmarks" / "results" / "recipes.json"
@@ -172,13 +179,13 @@ def test_chapter_6_reads_the_committed_results_by_their_sha256():
     )
 
 
-def test_committed_results_hold_every_recipe_at_full_length(recipes):
+def test_committed_results_hold_every_recipe_at_full_length():
     saved = json.loads(RESULTS.read_text(encoding="utf-8"))
     assert not saved["smoke"] and saved["budget_s"] >= 240
     assert list(saved["recipes"]) == NAMES and len(saved["seeds"]) >= 2
     for entry in saved["recipes"].values():
         assert [run["seed"] for run in entry["runs"]] == saved["seeds"]
-        again = recipes.BOOK["summarize"](entry["runs"])  # the summary, recomputed
+        again = summarize(entry["runs"])  # the summary, recomputed
         assert set(entry["summary"]) == set(again)
         for key, value in entry["summary"].items():
             assert value == pytest.approx(again[key]), key
@@ -191,15 +198,16 @@ def test_readme_table_matches_the_committed_results(recipes):
         assert line in readme, f"benchmarks/README.md lacks: {line}"
 
 
-def test_recipe_results_reads_the_file_or_runs_live(recipes, tmp_path, monkeypatch):
+def test_recipe_results_reads_the_file_or_runs_live(tmp_path, monkeypatch):
     import hashlib
 
-    import rnnbook.ch06_training_engineered as ch06
-
     url, sha = RESULTS.as_uri(), hashlib.sha256(RESULTS.read_bytes()).hexdigest()
-    read = ch06.recipe_results(False, 1, url, sha, cache_dir=str(tmp_path))
+    read = recipe_results(False, 1, url, sha, cache_dir=str(tmp_path))
     assert read == json.loads(RESULTS.read_text(encoding="utf-8"))
-    monkeypatch.setattr(ch06, "live_comparison", lambda seconds: {"live": seconds})
-    damaged = ch06.recipe_results(False, 7, url, "0" * 64, str(tmp_path / "x"))
+    # recipe_results, in rnnbook.engineering, looks live_comparison up when called
+    monkeypatch.setattr(
+        rnnbook.engineering, "live_comparison", lambda seconds: {"live": seconds}
+    )
+    damaged = recipe_results(False, 7, url, "0" * 64, str(tmp_path / "x"))
     assert damaged == {"live": 7}  # a file that fails its sha256: run live
-    assert ch06.recipe_results(True, 3, url, sha) == {"live": 3}
+    assert recipe_results(True, 3, url, sha) == {"live": 3}

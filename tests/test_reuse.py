@@ -7,99 +7,108 @@ chapter trains exactly as it would in an empty folder.
 
 from pathlib import Path
 
+import keras
 import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from book_tools import ROOT, exported_namespace, patch_book
+import rnnbook.training
+from rnnbook.data import DataLoader, fetch_corpus, read_text
+from rnnbook.model import FusedCharLSTM
+from rnnbook.sampling import main_model, reuse_finished_run
+from rnnbook.training import (
+    MAIN_RECIPE,
+    QUICK,
+    Recipe,
+    checkpoint_dir_for,
+    held_out_windows,
+    make_evaluator,
+    train,
+)
+
+from book_tools import ROOT
 
 TEXT = "supposing that truth is a woman--what then? is there not ground " * 40
 
 
-@pytest.fixture(scope="module")
-def code():
-    return exported_namespace("05_sampling")
-
-
 @pytest.fixture
-def run(code, tmp_path, monkeypatch):
+def run(tmp_path, monkeypatch):
     """A tiny recipe, a loader, a model factory and an evaluator factory, with the
     checkpoint root in tmp_path."""
-    patch_book(monkeypatch, code, "CHECKPOINT_ROOT", tmp_path)
-    recipe = code["Recipe"](seq_length=8, batch_size=4, steps=6, units=8, seed=0)
-    loader = code["DataLoader"](TEXT, seed=0)
-    windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
+    # checkpoint_dir_for, in rnnbook.training, reads CHECKPOINT_ROOT when called
+    monkeypatch.setattr(rnnbook.training, "CHECKPOINT_ROOT", tmp_path)
+    recipe = Recipe(seq_length=8, batch_size=4, steps=6, units=8, seed=0)
+    loader = DataLoader(TEXT, seed=0)
+    windows = held_out_windows(loader, recipe.seq_length, count=16)
 
     def new_model():
-        code["keras"].utils.set_random_seed(0)
-        return code["FusedCharLSTM"](loader.num_chars, units=recipe.units)
+        keras.utils.set_random_seed(0)
+        return FusedCharLSTM(loader.num_chars, units=recipe.units)
 
     def evaluator(model):
-        return code["make_evaluator"](model, windows)
+        return make_evaluator(model, windows)
 
     return recipe, loader, new_model, evaluator
 
 
-def train_as_chapter_4(code, run, until_step=None):
+def train_as_chapter_4(run, until_step=None):
     recipe, loader, new_model, evaluator = run
     model = new_model()
-    folder = code["checkpoint_dir_for"](recipe, "ch4-main")
-    code["train"](
-        model, loader, recipe, folder, evaluator(model), until_step, eval_every=3
-    )
+    folder = checkpoint_dir_for(recipe, "ch4-main")
+    train(model, loader, recipe, folder, evaluator(model), until_step, eval_every=3)
     return model, folder
 
 
-def test_a_finished_run_is_reused(code, run, capsys):
+def test_a_finished_run_is_reused(run, capsys):
     recipe, _, new_model, evaluator = run
-    trained, folder = train_as_chapter_4(code, run)
+    trained, folder = train_as_chapter_4(run)
     capsys.readouterr()
     model = new_model()
-    curve = code["reuse_finished_run"](model, recipe, evaluator(model))
+    curve = reuse_finished_run(model, recipe, evaluator(model))
     assert curve is not None and curve["step"][-1] == recipe.steps
     assert f"Reused {folder}/ckpt-6" in capsys.readouterr().out
     for mine, theirs in zip(model.get_weights(), trained.get_weights()):
         np.testing.assert_array_equal(mine, theirs)
 
 
-def untouched(code, run, capsys, expected):
+def untouched(run, capsys, expected):
     """reuse_finished_run declines, says why, and leaves fresh weights as they were."""
     recipe, _, new_model, evaluator = run
     model, fresh = new_model(), new_model()
     fresh(np.zeros([1, 1], dtype=np.int32))
-    assert code["reuse_finished_run"](model, recipe, evaluator(model)) is None
+    assert reuse_finished_run(model, recipe, evaluator(model)) is None
     out = capsys.readouterr().out
     assert expected in out and "No finished run of this recipe" in out, out
     for mine, initial in zip(model.get_weights(), fresh.get_weights()):
         np.testing.assert_array_equal(mine, initial)
 
 
-def test_no_run_no_reuse(code, run, capsys):
-    untouched(code, run, capsys, "No finished run")
+def test_no_run_no_reuse(run, capsys):
+    untouched(run, capsys, "No finished run")
 
 
-def test_an_unfinished_run_is_not_reused(code, run, capsys):
-    train_as_chapter_4(code, run, until_step=3)
+def test_an_unfinished_run_is_not_reused(run, capsys):
+    train_as_chapter_4(run, until_step=3)
     capsys.readouterr()
-    untouched(code, run, capsys, "stopped before step 6")
+    untouched(run, capsys, "stopped before step 6")
 
 
-def test_a_damaged_run_is_not_reused(code, run, capsys):
-    _, folder = train_as_chapter_4(code, run)
+def test_a_damaged_run_is_not_reused(run, capsys):
+    _, folder = train_as_chapter_4(run)
     data = next(Path(folder).glob("ckpt-6.data-*"))
     data.write_bytes(data.read_bytes()[:-200] + bytes(200))
     capsys.readouterr()
-    untouched(code, run, capsys, "is damaged")
+    untouched(run, capsys, "is damaged")
 
 
-def test_a_run_that_no_longer_gives_its_loss_is_not_reused(code, run, capsys):
+def test_a_run_that_no_longer_gives_its_loss_is_not_reused(run, capsys):
     recipe, _, new_model, _ = run
-    train_as_chapter_4(code, run)
+    train_as_chapter_4(run)
     capsys.readouterr()
     model, fresh = new_model(), new_model()
     fresh(np.zeros([1, 1], dtype=np.int32))
-    assert code["reuse_finished_run"](model, recipe, lambda: 99.0) is None
+    assert reuse_finished_run(model, recipe, lambda: 99.0) is None
     assert "gives 99.000, not the" in capsys.readouterr().out
     for mine, initial in zip(model.get_weights(), fresh.get_weights()):
         np.testing.assert_array_equal(mine, initial)
@@ -114,24 +123,22 @@ def first_cells(name, upto):
 
 
 @pytest.fixture(scope="module")
-def after_chapter_4(code, tmp_path_factory):
+def after_chapter_4(tmp_path_factory):
     """A folder where chapter 4's main recipe, at the test suite's length, has run."""
     folder = tmp_path_factory.mktemp("after-chapter-4")
-    assert code["QUICK"], "the test suite runs the short recipe (RNN_BOOK_QUICK=1)"
-    recipe = code["MAIN_RECIPE"].for_this_run()
-    code["keras"].utils.set_random_seed(recipe.seed)
-    loader = code["DataLoader"](
-        code["read_text"](code["fetch_corpus"]()), seed=recipe.seed
-    )
-    model = code["FusedCharLSTM"](loader.num_chars, units=recipe.units)
-    windows = code["held_out_windows"](loader, recipe.seq_length, count=512)
+    assert QUICK, "the test suite runs the short recipe (RNN_BOOK_QUICK=1)"
+    recipe = MAIN_RECIPE.for_this_run()
+    keras.utils.set_random_seed(recipe.seed)
+    loader = DataLoader(read_text(fetch_corpus()), seed=recipe.seed)
+    model = FusedCharLSTM(loader.num_chars, units=recipe.units)
+    windows = held_out_windows(loader, recipe.seq_length, count=512)
     path = folder / "checkpoints" / f"ch4-main-{recipe.fingerprint()}"
-    code["train"](
+    train(
         model,
         loader,
         recipe,
         str(path),
-        code["make_evaluator"](model, windows),
+        make_evaluator(model, windows),
         None,
         10,
     )
@@ -159,22 +166,22 @@ def test_after_chapter_4_the_chapter_trains_nothing(name, after_chapter_4, monke
     assert "steps 1 to" not in printed and "No finished run" not in printed, printed
 
 
-def test_main_model_decides_in_order(code, run, tmp_path, capsys):
+def test_main_model_decides_in_order(run, tmp_path, capsys):
     """main_model, the one place that decides where the main model comes from: no
     finished run and no reachable server -> it trains the recipe itself; then the
     finished run it left is reused."""
     recipe, loader, _, evaluator = run
-    windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
+    windows = held_out_windows(loader, recipe.seq_length, count=16)
     dead = "http://127.0.0.1:9/"  # port 9 (discard): nothing listens there
     hashes = {"manifest.json": "0" * 64, "weights.bin": "0" * 64}
-    code["keras"].utils.set_random_seed(0)
-    model, curve = code["main_model"](
+    keras.utils.set_random_seed(0)
+    model, curve = main_model(
         loader, recipe, windows, "published", dead, hashes,
         eval_every=3, prefix="ch5-main", cache_dir=tmp_path / "cache",
     )  # fmt: skip
     out = capsys.readouterr().out
     assert "could not be had" in out and curve["step"][-1] == recipe.steps
-    again, reused = code["main_model"](
+    again, reused = main_model(
         loader, recipe, windows, "published", dead, hashes, prefix="ch5-main"
     )
     assert "Reused" in capsys.readouterr().out and reused == curve
@@ -182,7 +189,7 @@ def test_main_model_decides_in_order(code, run, tmp_path, capsys):
         np.testing.assert_array_equal(a, b)
 
 
-def test_main_model_refuses_an_unknown_choice(code, run):
+def test_main_model_refuses_an_unknown_choice(run):
     recipe, loader, _, _ = run
     with pytest.raises(ValueError, match='choose "published" or "train"'):
-        code["main_model"](loader, recipe, None, "download")
+        main_model(loader, recipe, None, "download")

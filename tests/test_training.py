@@ -7,10 +7,40 @@ import subprocess
 import sys
 from dataclasses import replace
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from book_tools import exported_namespace, patch_book
+import rnnbook.engineering
+import rnnbook.training
+from rnnbook.data import DataLoader
+from rnnbook.engineering import (
+    PATHS,
+    SHAPES,
+    consecutive_batches,
+    fastest_path,
+    has_native_bf16,
+    speed_up_table,
+    step_gflop,
+    step_table,
+    streamed_loss,
+    time_paths,
+)
+from rnnbook.model import CharLSTM, FusedCharLSTM
+from rnnbook.training import (
+    MAIN_RECIPE,
+    QUICK,
+    Recipe,
+    checkpoint_dir_for,
+    held_out_windows,
+    make_evaluator,
+    make_train_step,
+    next_char_loss,
+    sample_line,
+    to_char_lstm,
+    train,
+)
 
 TEXT = "what is noble? what does the word noble still mean to us nowadays? " * 40
 RECIPE = dict(
@@ -24,28 +54,23 @@ RECIPE = dict(
 )
 
 
-@pytest.fixture(scope="module")
-def code():
-    return exported_namespace("06_training_engineered")
-
-
 @pytest.fixture
-def recipe(code):
-    return code["Recipe"](steps=12, **RECIPE)
+def recipe():
+    return Recipe(steps=12, **RECIPE)
 
 
-def fresh(code, recipe, seed):
+def fresh(recipe, seed):
     """A new session: the book's training model with its own random weights."""
-    code["keras"].utils.set_random_seed(seed)
-    loader = code["DataLoader"](TEXT, seed=recipe.seed)
-    model = code["FusedCharLSTM"](loader.num_chars, units=recipe.units)
-    windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
-    return loader, model, code["make_evaluator"](model, windows, batch_size=16)
+    keras.utils.set_random_seed(seed)
+    loader = DataLoader(TEXT, seed=recipe.seed)
+    model = FusedCharLSTM(loader.num_chars, units=recipe.units)
+    windows = held_out_windows(loader, recipe.seq_length, count=16)
+    return loader, model, make_evaluator(model, windows, batch_size=16)
 
 
-def run(code, recipe, folder, seed=0, **kwargs):
-    loader, model, evaluate = fresh(code, recipe, seed)
-    curve = code["train"](model, loader, recipe, str(folder), evaluate, **kwargs)
+def run(recipe, folder, seed=0, **kwargs):
+    loader, model, evaluate = fresh(recipe, seed)
+    curve = train(model, loader, recipe, str(folder), evaluate, **kwargs)
     return curve, model
 
 
@@ -57,31 +82,31 @@ def assert_same_run(resumed, whole):
         np.testing.assert_allclose(resumed_at[step], loss, rtol=1e-5, err_msg=step)
 
 
-def test_resumed_run_equals_an_uninterrupted_one(code, recipe, tmp_path):
-    whole, _ = run(code, recipe, tmp_path / "whole", eval_every=4)
-    run(code, recipe, tmp_path / "split", until_step=6, eval_every=4)
+def test_resumed_run_equals_an_uninterrupted_one(recipe, tmp_path):
+    whole, _ = run(recipe, tmp_path / "whole", eval_every=4)
+    run(recipe, tmp_path / "split", until_step=6, eval_every=4)
     # A new session: other initial weights, other batches, all replaced on resume.
-    resumed, _ = run(code, recipe, tmp_path / "split", seed=99, eval_every=4)
+    resumed, _ = run(recipe, tmp_path / "split", seed=99, eval_every=4)
 
     assert whole["step"] == [4, 8, 12]
     # The first session also evaluated at step 6, where it stopped.
     assert resumed["step"] == [4, 6, 8, 12]
     assert_same_run(resumed, whole)
-    again, _ = run(code, recipe, tmp_path / "whole", eval_every=4)
+    again, _ = run(recipe, tmp_path / "whole", eval_every=4)
     assert again == whole  # a finished run is restored, not trained further
 
 
-def test_curve_and_generator_state_live_inside_the_checkpoint(code, recipe, tmp_path):
-    run(code, recipe, tmp_path, until_step=4, eval_every=4)
+def test_curve_and_generator_state_live_inside_the_checkpoint(recipe, tmp_path):
+    run(recipe, tmp_path, until_step=4, eval_every=4)
     names = {p.name for p in tmp_path.iterdir()}
     assert names == {"checkpoint", "ckpt-4.index", "ckpt-4.data-00000-of-00001"}
-    reader = code["tf"].train.load_checkpoint(str(tmp_path / "ckpt-4"))
+    reader = tf.train.load_checkpoint(str(tmp_path / "ckpt-4"))
     saved = json.loads(reader.get_tensor("progress/.ATTRIBUTES/VARIABLE_VALUE"))
     assert saved["curve"]["step"] == [4] and "bit_generator" in saved["rng_state"]
 
 
-def test_an_interrupted_run_saves_a_checkpoint(code, recipe, tmp_path):
-    loader, model, evaluate = fresh(code, recipe, seed=0)
+def test_an_interrupted_run_saves_a_checkpoint(recipe, tmp_path):
+    loader, model, evaluate = fresh(recipe, seed=0)
     calls = []
 
     def evaluate_then_interrupt():
@@ -90,10 +115,9 @@ def test_an_interrupted_run_saves_a_checkpoint(code, recipe, tmp_path):
             raise KeyboardInterrupt
         return evaluate()
 
-    train = code["train"]
     train(model, loader, recipe, str(tmp_path), evaluate_then_interrupt, eval_every=4)
     assert (tmp_path / "ckpt-8.index").exists()  # saved at the interrupted step
-    curve, _ = run(code, recipe, tmp_path, seed=1, eval_every=4)
+    curve, _ = run(recipe, tmp_path, seed=1, eval_every=4)
     assert curve["step"] == [4, 12]  # steps 9-12 were trained after the resume
 
 
@@ -102,14 +126,12 @@ def truncate(checkpoint):
     data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
 
 
-def test_a_damaged_checkpoint_falls_back_to_the_one_before(
-    code, recipe, tmp_path, capsys
-):
-    whole, _ = run(code, recipe, tmp_path / "whole", eval_every=4)
-    run(code, recipe, tmp_path / "damaged", until_step=8, eval_every=4)
+def test_a_damaged_checkpoint_falls_back_to_the_one_before(recipe, tmp_path, capsys):
+    whole, _ = run(recipe, tmp_path / "whole", eval_every=4)
+    run(recipe, tmp_path / "damaged", until_step=8, eval_every=4)
     truncate(tmp_path / "damaged" / "ckpt-8")
     capsys.readouterr()
-    resumed, _ = run(code, recipe, tmp_path / "damaged", seed=5, eval_every=4)
+    resumed, _ = run(recipe, tmp_path / "damaged", seed=5, eval_every=4)
     out = capsys.readouterr().out
     assert "ckpt-8 is damaged; trying the one before it" in out
     assert "Resumed from step 4" in out
@@ -117,12 +139,12 @@ def test_a_damaged_checkpoint_falls_back_to_the_one_before(
     assert_same_run(resumed, whole)
 
 
-def test_no_usable_checkpoint_starts_over_and_says_so(code, recipe, tmp_path, capsys):
-    run(code, recipe, tmp_path, until_step=8, eval_every=4)
+def test_no_usable_checkpoint_starts_over_and_says_so(recipe, tmp_path, capsys):
+    run(recipe, tmp_path, until_step=8, eval_every=4)
     truncate(tmp_path / "ckpt-4")
     truncate(tmp_path / "ckpt-8")
     capsys.readouterr()
-    curve, _ = run(code, recipe, tmp_path, eval_every=4)
+    curve, _ = run(recipe, tmp_path, eval_every=4)
     out = capsys.readouterr().out
     assert out.count("is damaged") == 2
     assert "No usable checkpoint" in out and "training from the start" in out
@@ -131,17 +153,19 @@ def test_no_usable_checkpoint_starts_over_and_says_so(code, recipe, tmp_path, ca
 
 TRAINER = """
 import json, os, signal, sys
+import keras
 import numpy as np
-import rnnbook
+from rnnbook.data import DataLoader
+from rnnbook.model import FusedCharLSTM
+from rnnbook.training import Recipe, held_out_windows, make_evaluator, train
 
 folder, seed, kill_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-book = rnnbook.upto("04_training")
-book["keras"].utils.set_random_seed(seed)
-recipe = book["Recipe"](steps=30, **{recipe!r})
-loader = book["DataLoader"]({text!r}, seed=recipe.seed)
-model = book["FusedCharLSTM"](loader.num_chars, units=recipe.units)
-windows = book["held_out_windows"](loader, recipe.seq_length, count=16)
-evaluate = book["make_evaluator"](model, windows, batch_size=16)
+keras.utils.set_random_seed(seed)
+recipe = Recipe(steps=30, **{recipe!r})
+loader = DataLoader({text!r}, seed=recipe.seed)
+model = FusedCharLSTM(loader.num_chars, units=recipe.units)
+windows = held_out_windows(loader, recipe.seq_length, count=16)
+evaluate = make_evaluator(model, windows, batch_size=16)
 get_batch, batches = loader.get_batch, []
 
 
@@ -153,7 +177,7 @@ def get_batch_or_die(*args, **kwargs):
 
 
 loader.get_batch = get_batch_or_die
-curve = book["train"](model, loader, recipe, folder, evaluate, eval_every=5)
+curve = train(model, loader, recipe, folder, evaluate, eval_every=5)
 np.savez(os.path.join(folder, "final.npz"), *model.get_weights())
 print("CURVE", json.dumps(curve))
 """
@@ -194,12 +218,11 @@ def test_a_run_killed_with_sigkill_resumes_as_the_same_run(tmp_path):
 
 @pytest.mark.parametrize("after_update", [False, True], ids=["before", "after"])
 def test_an_interrupt_inside_a_step_resumes_the_same_run(
-    code, recipe, tmp_path, monkeypatch, after_update
+    recipe, tmp_path, monkeypatch, after_update
 ):
     """A Ctrl-C can land while a step runs, before or after its update: the checkpoint
     must pair the optimizer's step count with the random state of that step."""
-    whole, whole_model = run(code, recipe, tmp_path / "whole", eval_every=4)
-    make_train_step = code["make_train_step"]
+    whole, whole_model = run(recipe, tmp_path / "whole", eval_every=4)
 
     def interrupted_at_step_7(*args, **kwargs):
         step_fn, calls = make_train_step(*args, **kwargs), []
@@ -214,21 +237,21 @@ def test_an_interrupt_inside_a_step_resumes_the_same_run(
 
         return step
 
-    patch_book(monkeypatch, code, "make_train_step", interrupted_at_step_7)
-    run(code, recipe, tmp_path / "split", eval_every=4)
-    patch_book(monkeypatch, code, "make_train_step", make_train_step)
+    # train, in rnnbook.training, looks make_train_step up when it is called
+    monkeypatch.setattr(rnnbook.training, "make_train_step", interrupted_at_step_7)
+    run(recipe, tmp_path / "split", eval_every=4)
+    monkeypatch.setattr(rnnbook.training, "make_train_step", make_train_step)
     saved = 7 if after_update else 6
     assert (tmp_path / "split" / f"ckpt-{saved}.index").exists()
-    resumed, resumed_model = run(code, recipe, tmp_path / "split", seed=3, eval_every=4)
+    resumed, resumed_model = run(recipe, tmp_path / "split", seed=3, eval_every=4)
     assert resumed["step"] == whole["step"] == [4, 8, 12]
     assert_same_run(resumed, whole)
     for a, b in zip(whole_model.get_weights(), resumed_model.get_weights()):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
 
 
-def test_train_prints_a_sample_line_at_each_evaluation(code, recipe, tmp_path, capsys):
-    loader, model, evaluate = fresh(code, recipe, seed=0)
-    train = code["train"]
+def test_train_prints_a_sample_line_at_each_evaluation(recipe, tmp_path, capsys):
+    loader, model, evaluate = fresh(recipe, seed=0)
     train(
         model, loader, recipe, str(tmp_path), evaluate, eval_every=5, sample=lambda: "S"
     )
@@ -236,25 +259,25 @@ def test_train_prints_a_sample_line_at_each_evaluation(code, recipe, tmp_path, c
     assert [int(line[0]) for line in lines if line[-1:] == ["S"]] == [5, 10, 12]
 
 
-def test_the_evaluator_scores_the_last_or_every_position(code, recipe):
-    loader, model, _ = fresh(code, recipe, seed=0)
-    windows = code["held_out_windows"](loader, recipe.seq_length, count=16)
-    X, loss = windows[:, :-1], code["next_char_loss"]
+def test_the_evaluator_scores_the_last_or_every_position(recipe):
+    loader, model, _ = fresh(recipe, seed=0)
+    windows = held_out_windows(loader, recipe.seq_length, count=16)
+    X, loss = windows[:, :-1], next_char_loss
     last = float(loss(windows[:, -1], model(X)))
     every = float(loss(windows[:, 1:], model(X, all_positions=True)))
-    evaluator = code["make_evaluator"]
+    evaluator = make_evaluator
     assert evaluator(model, windows, batch_size=5)() == pytest.approx(last, rel=1e-5)
     every_position = evaluator(model, windows, batch_size=5, all_positions=True)()
     assert every_position == pytest.approx(every, rel=1e-5)
 
 
-def test_the_streamed_loss_carries_the_state_across_chunks(code):
-    np, loss = code["np"], code["next_char_loss"]
-    code["keras"].utils.set_random_seed(0)
-    model = code["CharLSTM"](7, units=8)
+def test_the_streamed_loss_carries_the_state_across_chunks():
+    loss = next_char_loss
+    keras.utils.set_random_seed(0)
+    model = CharLSTM(7, units=8)
     codes = np.random.default_rng(0).integers(0, 7, size=251).astype(np.int32)
     one_call = float(loss(codes[None, 1:], model(codes[None, :-1], all_positions=True)))
-    streamed = code["streamed_loss"](model, codes, chunk=100)
+    streamed = streamed_loss(model, codes, chunk=100)
     assert streamed == pytest.approx(one_call, rel=1e-5)
     chunks = [(codes[i : i + 100], codes[i + 1 : i + 101]) for i in range(0, 250, 100)]
     zero_state = sum(  # the same chunks, each from a zero state
@@ -264,9 +287,8 @@ def test_the_streamed_loss_carries_the_state_across_chunks(code):
     assert zero_state / 250 != pytest.approx(streamed, rel=1e-4)
 
 
-def test_consecutive_batches_continue_every_stream_then_start_over(code):
-    np = code["np"]
-    batches = code["consecutive_batches"](np.arange(103), batch_size=2, seq_length=10)
+def test_consecutive_batches_continue_every_stream_then_start_over():
+    batches = consecutive_batches(np.arange(103), batch_size=2, seq_length=10)
     X, y, first = next(batches)
     assert first and X.shape == (2, 10)
     np.testing.assert_array_equal(X[1], np.arange(51, 61))  # 51 characters a stream
@@ -278,27 +300,26 @@ def test_consecutive_batches_continue_every_stream_then_start_over(code):
     assert firsts == [False, False, False, True]  # 5 windows of 10 fit in 51
 
 
-def test_sample_line_is_reproducible_and_uses_the_vocabulary(code):
-    loader = code["DataLoader"](TEXT)
-    code["keras"].utils.set_random_seed(0)
-    model = code["CharLSTM"](loader.num_chars, units=8)
-    sample_line = code["sample_line"]
+def test_sample_line_is_reproducible_and_uses_the_vocabulary():
+    loader = DataLoader(TEXT)
+    keras.utils.set_random_seed(0)
+    model = CharLSTM(loader.num_chars, units=8)
     line = sample_line(model, loader, prompt="what ", length=30, seed=1)
     assert line == sample_line(model, loader, prompt="what ", length=30, seed=1)
     assert line.startswith("what ") and len(line) == 35
     assert set(line) <= set(loader.chars) | {"↵"}
 
 
-def test_the_flop_count_skips_the_one_hot_inputs_gradient(code):
+def test_the_flop_count_skips_the_one_hot_inputs_gradient():
     # 1 window of 1 character, 1 unit, 1 input: U and W are 1 x 4, V is 1 x 1.
-    gflop, share = code["step_gflop"](1, 1, True, units=1, inputs=1)
+    gflop, share = step_gflop(1, 1, True, units=1, inputs=1)
     one_hot, recurrent, output = 2 * 4, 2 * 4, 2 * 1
     total = 2 * one_hot + 3 * recurrent + 3 * output
     assert gflop * 1e9 == pytest.approx(total)
     assert share == pytest.approx(2 * one_hot / total)
 
 
-def gpu_results(code):
+def gpu_results():
     """Step times as a GPU run gives them: the fused layer with XLA not timed (nan)."""
     nan = float("nan")
     return {
@@ -306,43 +327,41 @@ def gpu_results(code):
             name: (nan, nan, nan)
             if name == "fused, XLA"
             else (1.0 + i, 10.0 * (i + 1), 5.0)
-            for i, name in enumerate(code["PATHS"])
+            for i, name in enumerate(PATHS)
         }
-        for shape in code["SHAPES"]
+        for shape in SHAPES
     }
 
 
-def test_the_tables_read_skipped_for_the_path_a_gpu_skips(code):
-    times = gpu_results(code)
-    table = code["step_table"](times)
+def test_the_tables_read_skipped_for_the_path_a_gpu_skips():
+    times = gpu_results()
+    table = step_table(times)
     assert "nan" not in table.lower() and table.count("skipped") == 4
     pairs = [
         ("loop, eager (the source)", "loop, tf.function"),
         ("fused, tf.function", "fused, XLA"),
     ]
-    speed_ups = code["speed_up_table"](times, pairs)
+    speed_ups = speed_up_table(times, pairs)
     assert "nan" not in speed_ups.lower()
     assert speed_ups.count("skipped") == 2 and speed_ups.count("0.50x") == 2
-    name, ms = code["fastest_path"](times["main 64 x 64"])
+    name, ms = fastest_path(times["main 64 x 64"])
     assert name == "loop, eager (the source)" and ms == 10.0
 
 
-def test_time_paths_skips_the_fused_layer_with_xla_on_a_gpu(code, monkeypatch):
-    patch_book(monkeypatch, code, "ON_GPU", True)
-    loader = code["DataLoader"](TEXT)
-    paths = {name: code["PATHS"][name] for name in ("fused, tf.function", "fused, XLA")}
-    times = code["time_paths"](loader, paths, (4, 8, True), count=3, rounds=1)
-    assert code["np"].isnan(times["fused, XLA"][1])
+def test_time_paths_skips_the_fused_layer_with_xla_on_a_gpu(monkeypatch):
+    monkeypatch.setattr(rnnbook.engineering, "ON_GPU", True)  # read by time_paths
+    loader = DataLoader(TEXT)
+    paths = {name: PATHS[name] for name in ("fused, tf.function", "fused, XLA")}
+    times = time_paths(loader, paths, (4, 8, True), count=3, rounds=1)
+    assert np.isnan(times["fused, XLA"][1])
     assert times["fused, tf.function"][1] > 0
 
 
 @pytest.mark.parametrize(
     "capability, expected", [((7, 5), False), ((8, 0), True), ((9, 0), True)]
 )
-def test_bf16_is_decided_by_the_gpu_that_computes(
-    code, monkeypatch, capability, expected
-):
-    config = code["tf"].config
+def test_bf16_is_decided_by_the_gpu_that_computes(monkeypatch, capability, expected):
+    config = tf.config
     monkeypatch.setattr(
         config, "list_physical_devices", lambda kind=None: ["GPU:0"] * (kind == "GPU")
     )
@@ -351,33 +370,33 @@ def test_bf16_is_decided_by_the_gpu_that_computes(
         "get_device_details",
         lambda device: {"compute_capability": capability},
     )
-    patch_book(monkeypatch, code, "cpu_has_bf16", lambda: not expected)  # never asked
-    assert code["has_native_bf16"]() is expected
+    # never asked: has_native_bf16 (rnnbook.engineering) reads it only without a GPU
+    monkeypatch.setattr(rnnbook.engineering, "cpu_has_bf16", lambda: not expected)
+    assert has_native_bf16() is expected
 
 
-def test_quick_mode_only_shortens_the_run(code, recipe):
-    assert code["QUICK"], "the test suite runs the book with RNN_BOOK_QUICK=1"
+def test_quick_mode_only_shortens_the_run(recipe):
+    assert QUICK, "the test suite runs the book with RNN_BOOK_QUICK=1"
     assert recipe.for_this_run() == replace(recipe, steps=12)
-    assert code["MAIN_RECIPE"].for_this_run().steps == 30
+    assert MAIN_RECIPE.for_this_run().steps == 30
 
 
-def test_recipes_have_distinct_checkpoint_folders(code, recipe):
-    folder = code["checkpoint_dir_for"]
+def test_recipes_have_distinct_checkpoint_folders(recipe):
+    folder = checkpoint_dir_for
     assert folder(recipe, "x") == folder(replace(recipe), "x")
     assert folder(recipe, "x") != folder(replace(recipe, steps=13), "x")
 
 
-def test_trained_weights_load_into_the_stepped_model(code, recipe):
-    _, model, _ = fresh(code, recipe, seed=3)
+def test_trained_weights_load_into_the_stepped_model(recipe):
+    _, model, _ = fresh(recipe, seed=3)
     X = np.random.default_rng(0).integers(0, model.num_chars, size=(4, 10))
     model(X)
-    stepped = code["to_char_lstm"](model)
+    stepped = to_char_lstm(model)
     np.testing.assert_allclose(
         stepped(X, all_positions=True), model(X, all_positions=True), atol=1e-5
     )
 
 
-def test_loss_is_computed_from_logits(code):
-    tf = code["tf"]
-    loss = code["next_char_loss"](tf.constant([0]), tf.constant([[0.0, 100.0]]))
+def test_loss_is_computed_from_logits():
+    loss = next_char_loss(tf.constant([0]), tf.constant([[0.0, 100.0]]))
     assert float(loss) == pytest.approx(100.0, rel=1e-5)
