@@ -12,7 +12,11 @@ machine:
   committed weights (and chapter 6 the committed comparison) on every machine (the
   download and the training fallback have tests of their own);
 - sentinel files in book/checkpoints/, book/distributed_jobs/ and book/fit_backup/
-  are checked after the whole suite (tests/test_reader_files.py), then removed.
+  are checked after the whole suite (tests/test_reader_files.py), then removed;
+- nbval runs the chapters that _toc.yml lists and nothing else: a reader's own
+  notebook in book/ (an Untitled.ipynb) is neither executed nor touched;
+- the run's checkpoint folder is the suite's own, whatever RNN_BOOK_CHECKPOINTS a
+  reader's shell exports.
 """
 
 import hashlib
@@ -101,7 +105,9 @@ def pytest_configure(config):
     """Scratch folders, the run's Keras cache, and the sentinels."""
     global _scratch
     _scratch = Path(tempfile.mkdtemp(prefix="rnn-book-tests-"))
-    os.environ.setdefault("RNN_BOOK_CHECKPOINTS", str(_scratch / "checkpoints"))
+    # Always the suite's own: a reader's exported RNN_BOOK_CHECKPOINTS names their
+    # own checkpoints, which no test may write into.
+    os.environ["RNN_BOOK_CHECKPOINTS"] = str(_scratch / "checkpoints")
     os.environ["KERAS_HOME"] = str(keras_home_for_tests(_scratch / "keras"))
     config.rnn_book_checkpoints = os.environ["RNN_BOOK_CHECKPOINTS"]
     config.rnn_book_workdirs = _scratch / "notebooks"
@@ -117,6 +123,21 @@ def pytest_unconfigure(config):
             folder.rmdir()
     if _scratch:
         shutil.rmtree(_scratch, ignore_errors=True)
+
+
+def toc_notebooks():
+    """The chapter notebooks that _toc.yml lists (absolute paths)."""
+    import sync_exports  # scripts/, on the path above
+
+    return {path.resolve() for path in sync_exports.chapters()}
+
+
+def pytest_ignore_collect(collection_path, config):
+    """nbval collects the chapters of _toc.yml only, never another notebook that
+    happens to lie in book/ (a reader's own Untitled.ipynb)."""
+    if collection_path.suffix == ".ipynb":
+        return collection_path.resolve() not in toc_notebooks()
+    return None
 
 
 def notebook_workdir(config, notebook):

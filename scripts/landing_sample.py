@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from notebook_io import FileChanged, read_text, write_file
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "book" / "05_sampling.ipynb"
 PAGE = ROOT / "book" / "intro.md"
@@ -68,11 +70,14 @@ def main(argv=None):
             else "The landing page's sample is stale."
         )
         return 0 if same else 1
-    page = PAGE.read_text(encoding="utf-8")
-    PAGE.write_text(
-        BLOCK.sub(lambda m: m.group(1) + sample + m.group(3), page),
-        encoding="utf-8",
-    )
+    page, token = read_text(PAGE)
+    try:
+        write_file(
+            PAGE, BLOCK.sub(lambda m: m.group(1) + sample + m.group(3), page), token
+        )
+    except FileChanged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(f"updated {PAGE.relative_to(ROOT)}")
     return 0
 

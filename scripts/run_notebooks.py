@@ -6,13 +6,23 @@ fresh ``python3`` kernel, the way a reader runs it in Colab: nothing from the
 repository is beside it. The executed notebook is written back in place, stamped
 in its metadata (``rnn_book``) as a full-length run, with the versions of Python,
 TensorFlow, Keras and NumPy that its kernel ran on (printed by a last cell that this
-script adds for the run and removes) and the sha256 of its code (``code_sha256``,
-see notebook_io.code_hash). If the notebook changed on disk while it ran (an edit
-saved in Jupyter), it is left as it is and the run is reported as not written.
+script adds for the run and removes), the sha256 of its code (``code_sha256``, see
+notebook_io.code_hash) and a fingerprint of each code cell's source and outputs
+(``cells``, see notebook_io.cell_hashes). If the notebook changed on disk while it
+ran (an edit saved in Jupyter), it is left as it is and the run is reported as not
+written.
 
-    python scripts/run_notebooks.py                      # every chapter
+    python scripts/run_notebooks.py                      # the stale chapters
+    python scripts/run_notebooks.py --all                # every chapter
     python scripts/run_notebooks.py book/02_data.ipynb   # some chapters
     python scripts/run_notebooks.py --quick --output logs/   # test-length runs
+
+With no notebook named, it runs the chapters whose stamp no longer matches their
+code or outputs (an edited cell, a regenerated first cell, a cell re-run by hand),
+and says which. Every run carries on past a chapter that fails (an error, a cell
+that runs past --timeout, a kernel that dies), and lists the failures at the end: a
+failed chapter is never written in place, and under ``--output`` it is written with
+the failing cell's error.
 
 Stored outputs are what a reader sees, so carriage-return progress bars are
 collapsed to their final state (as Jupyter displays them) before saving, and no
@@ -34,9 +44,14 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
-from notebook_io import NotebookChanged, code_hash, read_notebook, write_notebook
+from notebook_io import (
+    FileChanged,
+    cell_hashes,
+    code_hash,
+    read_notebook,
+    write_notebook,
+)
 from sync_exports import chapters, problems
 
 
@@ -118,12 +133,37 @@ def pop_versions_cell(nb):
 
 def stamp(nb, versions, quick):
     """What the notebook's metadata records about the run that produced its outputs:
-    its length, the kernel's versions, and the sha256 of the code that ran."""
+    its length, the kernel's versions, the sha256 of the code that ran, and a
+    fingerprint of each code cell's source and outputs as stored."""
+    stored = nbformat.reads(nbformat.writes(nb), as_version=4)  # as a reader reads it
     return {
         "run": "quick" if quick else "full",
         **versions,
-        "code_sha256": code_hash(nb),
+        "code_sha256": code_hash(stored),
+        "cells": cell_hashes(stored),
     }
+
+
+def stamp_problem(nb):
+    """Why a stored notebook's outputs may not be those of its stamped run, or None:
+    no full-length stamp, code changed, or outputs changed after the run."""
+    recorded = nb.metadata.get(STAMP, {})
+    if recorded.get("run") != "full":
+        return "it has no stamp of a full-length run"
+    if recorded.get("code_sha256") != code_hash(nb):
+        return "its code changed after its stamped run"
+    now = cell_hashes(nb)
+    if recorded.get("cells") != now:
+        before = recorded.get("cells") or []
+        changed = [i for i, h in enumerate(now) if i >= len(before) or h != before[i]]
+        where = f"code cell {changed[0]}" if changed else "its cells"
+        return f"the outputs of {where} changed after its stamped run"
+    return None
+
+
+def stale_chapters():
+    """The chapters whose stored outputs are not those of their stamped run."""
+    return [path for path in chapters() if stamp_problem(read_notebook(path)[0])]
 
 
 def kernel_environment(quick):
@@ -133,13 +173,23 @@ def kernel_environment(quick):
     return env
 
 
+def describe(error):
+    """One line about what stopped a run."""
+    if getattr(error, "ename", None):  # a cell raised: name its error, not nbclient's
+        return f"{error.ename}: {str(error.evalue)[:200]}"
+    first = str(error).strip().splitlines()
+    name = type(error).__name__
+    return f"{name}: {first[0][:200]}" if first else name
+
+
 def execute(path, timeout, quick=False, output=None):
     """Run the notebook at path; write it to output (default: in place).
 
-    Returns None, or the error that stopped it (the notebook is then still written
-    with the failing cell's traceback, but only when output is given). Raises
-    NotebookChanged, having written nothing, when the notebook is written in place
-    and its file changed while it ran."""
+    Returns None, or the error that stopped it: a failing cell, a cell past the
+    timeout, a dead kernel. A stopped run is written only to output, with the
+    failing cell's error; in place, nothing is written. Raises FileChanged, having
+    written nothing, when the notebook is written in place and its file changed
+    while it ran."""
     nb, token = read_notebook(path)
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -161,15 +211,14 @@ def execute(path, timeout, quick=False, output=None):
         )
         try:
             client.execute(env=kernel_environment(quick))
-        except CellExecutionError as err:
-            if output is None:
-                raise
+        except Exception as err:  # a cell's error, a timeout, a dead kernel, ...
             error = err
     versions = pop_versions_cell(nb)
     tidy_outputs(nb)
     nb.metadata[STAMP] = stamp(nb, versions, quick)
     if output is None:
-        write_notebook(path, nb, token)
+        if error is None:
+            write_notebook(path, nb, token)
     else:
         nbformat.write(nb, output)
     return error
@@ -180,7 +229,13 @@ def main(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "notebooks", nargs="*", type=Path, help="default: every chapter in book/"
+        "notebooks",
+        nargs="*",
+        type=Path,
+        help="default: the chapters whose stamp no longer matches (see --all)",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="run every chapter of _toc.yml"
     )
     parser.add_argument(
         "--timeout",
@@ -196,8 +251,8 @@ def main(argv=None):
     parser.add_argument(
         "--output",
         type=Path,
-        help="write the executed notebooks to this folder, not in place; "
-        "carry on past a failing notebook and report it at the end",
+        help="write the executed notebooks to this folder, not in place (a failed "
+        "one with its error)",
     )
     args = parser.parse_args(argv)
     if args.quick and args.output is None:
@@ -209,27 +264,37 @@ def main(argv=None):
             + "\n".join(stale)
         )
         return 1
+    if args.notebooks:
+        paths = args.notebooks
+    elif args.all or args.output:
+        paths = chapters()
+    else:
+        paths = stale_chapters()
+        names = ", ".join(p.name for p in paths) or "none"
+        print(f"chapters whose stamp no longer matches their code or outputs: {names}")
     if args.output:
         args.output.mkdir(parents=True, exist_ok=True)
     failed = []
-    for path in args.notebooks or chapters():
+    for path in paths:
         start = time.perf_counter()
         print(f"executing {path} ...", flush=True)
         output = args.output / path.name if args.output else None
         try:
             error = execute(path.resolve(), args.timeout, args.quick, output)
-        except NotebookChanged as changed:
-            failed.append(path.name)
+        except FileChanged as changed:
+            failed.append(f"{path.name}: not written: {changed}")
             print(f"  NOT WRITTEN: {changed}", flush=True)
             continue
         seconds = time.perf_counter() - start
         if error:
-            failed.append(path.name)
-            print(f"  FAILED after {seconds:.0f} s: see {output}", flush=True)
+            kept = f"see {output}" if output else "the stored notebook is unchanged"
+            failed.append(f"{path.name}: {describe(error)}")
+            print(f"  FAILED after {seconds:.0f} s ({kept})", flush=True)
         else:
             print(f"  done in {seconds:.0f} s", flush=True)
     if failed:
-        print("failed: " + ", ".join(failed))
+        print(f"{len(failed)} of {len(paths)} failed:")
+        print("\n".join(f"  {line}" for line in failed))
     return 1 if failed else 0
 
 

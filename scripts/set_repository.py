@@ -30,9 +30,11 @@ import yaml
 
 from notebook_io import (
     PUBLISHED_URL,
-    NotebookChanged,
+    FileChanged,
     check_unchanged,
     read_notebook,
+    read_text,
+    write_file,
     write_notebook,
 )
 from sync_exports import chapters
@@ -101,8 +103,8 @@ def notebooks_with_url(root=ROOT, where=None):
     return changed
 
 
-def readme_with_table(root=ROOT, where=None):
-    readme = (root / "README.md").read_text(encoding="utf-8")
+def readme_with_table(root=ROOT, where=None, readme=None):
+    readme = readme or (root / "README.md").read_text(encoding="utf-8")
     if not TABLE.search(readme):
         raise LookupError("README.md has no <!-- chapters:start/end --> block")
     table = chapter_table(root, where)
@@ -112,7 +114,9 @@ def readme_with_table(root=ROOT, where=None):
 def set_repository(url, branch, root=ROOT):
     """Rewrite `repository:` url and branch in _config.yml, then the README table and
     PUBLISHED_URL in the chapters; nothing when a chapter changed on disk since it was
-    read (NotebookChanged)."""
+    read (FileChanged). Every file goes through notebook_io's changed-since-read
+    guard: one saved meanwhile in an editor stops the run before anything is
+    written."""
     if not GITHUB_REPO.fullmatch(url):
         raise ValueError(
             f"{url!r} is not a GitHub repository address; "
@@ -121,7 +125,9 @@ def set_repository(url, branch, root=ROOT):
     if not BRANCH.fullmatch(branch):
         raise ValueError(f"{branch!r} is not a branch name")
     config_path = root / "_config.yml"
-    config = config_path.read_text(encoding="utf-8")
+    config, config_token = read_text(config_path)
+    readme_path = root / "README.md"
+    readme, readme_token = read_text(readme_path)
     block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", config, re.M)
     if not block:
         raise LookupError("_config.yml has no `repository:` section")
@@ -134,12 +140,14 @@ def set_repository(url, branch, root=ROOT):
             "_config.yml's repository section has an unexpected form (want `url:` and "
             "`branch:` lines under `repository:`); nothing was changed"
         )
-    readme = readme_with_table(root, (url, branch))  # raises before anything is written
+    readme = readme_with_table(root, (url, branch), readme)  # raises first
     notebooks = notebooks_with_url(root, (url, branch))
-    for path, (_, token) in notebooks.items():
+    tokens = {config_path: config_token, readme_path: readme_token}
+    tokens.update((path, token) for path, (_, token) in notebooks.items())
+    for path, token in tokens.items():
         check_unchanged(path, token)  # an edit saved meanwhile: write nothing
-    config_path.write_text(config, encoding="utf-8")
-    (root / "README.md").write_text(readme, encoding="utf-8")
+    write_file(config_path, config, config_token)
+    write_file(readme_path, readme, readme_token)
     for path, (nb, token) in notebooks.items():
         write_notebook(path, nb, token)  # refuses if edited since it was read
 
@@ -249,7 +257,7 @@ def main(argv=None):
     url, branch = (args.url.rstrip("/"), args.branch) if args.url else repository()
     try:
         set_repository(url, branch)
-    except (ValueError, LookupError, NotebookChanged) as err:
+    except (ValueError, LookupError, FileChanged) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"launch links point to {url} (branch {branch})")

@@ -1,13 +1,19 @@
 """.ci/corpus, the step of .ci/run that makes the corpus available: from $CORPUS,
 from ../shared, or downloaded, and never an unverified copy; where the tested site is
-kept (keep_site); the check that the committed links name a real repository."""
+kept (keep_site); the check that the committed links name a real repository; what
+the CI scripts leave alone (a contributor's .venv, a reader's notebooks in book/)."""
 
+import importlib.util
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from rnnbook.data import fetch_corpus
 
 import set_repository
 from book_tools import ROOT, keep_site, serving
@@ -41,16 +47,16 @@ def corpus_step(repo, keras_home, **env):
     return result.returncode, result.stdout + result.stderr
 
 
-def good_copy(data_code):
-    return Path(data_code["fetch_corpus"]())  # the verified copy in Keras's cache
+def good_copy():
+    return Path(fetch_corpus())  # the verified copy in Keras's cache
 
 
-def test_corpus_from_the_path_in_CORPUS(clone, data_code):
+def test_corpus_from_the_path_in_CORPUS(clone):
     repo, keras_home = clone
-    code, log = corpus_step(repo, keras_home, CORPUS=str(good_copy(data_code)))
+    code, log = corpus_step(repo, keras_home, CORPUS=str(good_copy()))
     assert code == 0, log
     copied = keras_home / "datasets" / "nietzsche.txt"
-    assert copied.read_bytes() == good_copy(data_code).read_bytes()
+    assert copied.read_bytes() == good_copy().read_bytes()
     code, log = corpus_step(repo, keras_home)  # a second run finds it verified
     assert code == 0 and "already" in log, log
 
@@ -70,7 +76,7 @@ def test_a_missing_CORPUS_file_is_named(clone, tmp_path):
     assert code == 1 and "nowhere.txt is not a file" in log, log
 
 
-def test_CORPUS_wins_over_the_copy_in_shared(clone, tmp_path, data_code):
+def test_CORPUS_wins_over_the_copy_in_shared(clone, tmp_path):
     """../shared holds a wrong copy here: had it been used, the step would fail."""
     repo, keras_home = clone
     shared = tmp_path / "shared" / "data" / "nietzsche.txt"
@@ -78,10 +84,10 @@ def test_CORPUS_wins_over_the_copy_in_shared(clone, tmp_path, data_code):
     shared.write_text("Supposing that Truth is a woman--what then?\n")
     code, log = corpus_step(repo, keras_home)
     assert code == 1 and "not the canonical" in log, log  # ../shared, when alone
-    code, log = corpus_step(repo, keras_home, CORPUS=str(good_copy(data_code)))
+    code, log = corpus_step(repo, keras_home, CORPUS=str(good_copy()))
     assert code == 0 and "from CORPUS" in log, log
     copied = keras_home / "datasets" / "nietzsche.txt"
-    assert copied.read_bytes() == good_copy(data_code).read_bytes()
+    assert copied.read_bytes() == good_copy().read_bytes()
 
 
 @pytest.fixture
@@ -95,14 +101,14 @@ def server(tmp_path):
         yield address + "nietzsche.txt", folder
 
 
-def test_the_download_is_verified_and_installed(clone, server, data_code):
+def test_the_download_is_verified_and_installed(clone, server):
     repo, keras_home = clone
     url, folder = server
-    shutil.copy(good_copy(data_code), folder / "nietzsche.txt")
+    shutil.copy(good_copy(), folder / "nietzsche.txt")
     code, log = corpus_step(repo, keras_home, CORPUS_URL=url)
     assert code == 0 and "downloaded" in log, log
     copied = keras_home / "datasets" / "nietzsche.txt"
-    assert copied.read_bytes() == good_copy(data_code).read_bytes()
+    assert copied.read_bytes() == good_copy().read_bytes()
 
 
 def test_a_bad_download_is_not_left_in_the_cache(clone, server):
@@ -243,3 +249,38 @@ def test_the_placeholder_check_prints_the_command_that_fixes_it(
     assert fix in capsys.readouterr().out
     commit("https://github.com/me/fork")
     assert set_repository.main(["--check-placeholder"]) == 0
+
+
+def load_root_conftest():
+    """The repository's root conftest.py, as a module of its own name."""
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nbval_collects_the_chapters_of_the_toc_alone():
+    """A reader's own notebook in book/ is never executed by the suite."""
+    root = load_root_conftest()
+    assert root.pytest_ignore_collect(ROOT / "book" / "Untitled.ipynb", None)
+    for path in chapters():
+        assert not root.pytest_ignore_collect(path, None), path.name
+    assert root.pytest_ignore_collect(ROOT / "tests" / "test_lint.py", None) is None
+
+
+def test_the_suite_has_its_own_checkpoint_folder():
+    """Whatever RNN_BOOK_CHECKPOINTS a reader's shell exports, the suite sets its
+    own, under its scratch folder (conftest.py)."""
+    folder = Path(os.environ["RNN_BOOK_CHECKPOINTS"]).resolve()
+    assert folder.is_relative_to(Path(tempfile.gettempdir()).resolve())
+    assert "rnn-book-tests-" in str(folder)
+
+
+def test_ci_never_touches_the_contributors_venv():
+    """.ci/run builds and activates .venv-ci; the README's .venv (with JupyterLab
+    added, say) is the contributor's own. Neither .ci/colab nor .ci/canary uses it."""
+    for script in ("run", "colab", "canary"):
+        lines = (ROOT / ".ci" / script).read_text().splitlines()
+        text = "\n".join(x for x in lines if not x.lstrip().startswith("#"))
+        assert not re.search(r"(^|[\s/])\.venv(/|\s|$)", text), script
+    assert "python3 -m venv .venv-ci" in (ROOT / ".ci" / "run").read_text()

@@ -1,6 +1,7 @@
 """The stamp that scripts/run_notebooks.py writes into each chapter's metadata
 (`rnn_book`) cannot lie: it names the code that produced the stored outputs (a hash
-of the code cells) and the versions that the notebook's kernel itself ran on."""
+of the code cells), a fingerprint of every code cell's source and outputs as the run
+left them, and the versions that the notebook's kernel itself ran on."""
 
 import json
 import platform
@@ -11,7 +12,7 @@ import pytest
 
 import run_notebooks
 from book_tools import ROOT
-from notebook_io import code_hash
+from notebook_io import cell_hashes, code_hash
 from sync_exports import chapters
 
 CHAPTERS = chapters()
@@ -31,6 +32,38 @@ def test_the_stored_outputs_come_from_the_stored_code(path):
         "its stamp has no code_sha256); re-execute it with python "
         f"scripts/run_notebooks.py {path.relative_to(ROOT).as_posix()}"
     )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_the_stored_outputs_are_those_of_the_stamped_full_run(path):
+    """A chapter re-run in Jupyter or Colab (quick, interrupted, or one cell again)
+    keeps its old stamp; its outputs then differ from the stamped ones."""
+    problem = run_notebooks.stamp_problem(nbformat.read(path, as_version=4))
+    assert problem is None, (
+        f"{path.name}: {problem}; re-execute it at full length with python "
+        f"scripts/run_notebooks.py {path.relative_to(ROOT).as_posix()}"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_changing_one_stored_output_is_caught(path):
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.outputs)
+    out = cell.outputs[-1]
+    if "text" in out:
+        out["text"] += "."
+    else:
+        mime = next(iter(out["data"]))
+        out["data"][mime] = (
+            out["data"][mime] + "."
+            if isinstance(out["data"][mime], str)
+            else {"changed": True}
+        )
+    assert "outputs of code cell" in run_notebooks.stamp_problem(nb)
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[-1].execution_count = (code[-1].execution_count or 0) + 1  # run again
+    assert "outputs of code cell" in run_notebooks.stamp_problem(nb)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
@@ -108,6 +141,8 @@ def test_a_run_stamps_the_kernels_versions_and_the_code(tiny):
     for name in ("tensorflow", "keras"):
         assert stamp[name] == metadata.version(name)
     assert stamp["code_sha256"] == code_hash(nb)
+    assert stamp["cells"] == cell_hashes(nb)
+    assert run_notebooks.stamp_problem(nb) is None
     # the cell that reported the versions is gone; the counts run 1, 2
     assert [cell.source for cell in nb.cells] == ["x = sum(range(4))", "print(x)"]
     assert [cell.execution_count for cell in nb.cells] == [1, 2]
@@ -128,3 +163,60 @@ def test_a_failed_quick_run_is_stamped_quick_with_unknown_versions(tiny, tmp_pat
     assert stamp["run"] == "quick"
     assert all(stamp[name] is None for name in VERSIONS), stamp
     assert stamp["code_sha256"] == code_hash(nb)
+
+
+def test_cell_hashes_cover_source_outputs_and_counts():
+    nb = cells_of(["x = 1", "print(x)"])
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nb.cells[1].execution_count = 2
+    base = cell_hashes(nb)
+    assert len(base) == 2
+    nb.cells[1].outputs[0]["text"] = "2\n"
+    assert cell_hashes(nb)[1] != base[1] and cell_hashes(nb)[0] == base[0]
+    nb.cells[1].outputs[0]["text"] = "1\n"
+    nb.cells[1].execution_count = 3
+    assert cell_hashes(nb)[1] != base[1]
+
+
+@pytest.fixture
+def three(tmp_path):
+    """A notebook that fails, one whose cell runs past the timeout, one whose
+    kernel dies, and one that runs: run_notebooks must carry on past the first
+    three and report them all."""
+    sources = {
+        "error": ["x = 1", "raise ValueError('stop here')"],
+        "slow": ["import time", "time.sleep(60)"],
+        "dies": ["import os", "os._exit(1)"],
+        "good": ["print(6 * 7)"],
+    }
+    paths = []
+    for name, cells in sources.items():
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(cells_of(cells), path)
+        paths.append(path)
+    return paths
+
+
+def test_a_run_carries_on_past_every_kind_of_failure(three, tmp_path, capsys):
+    before = {path: path.read_bytes() for path in three}
+    args = [str(p) for p in three] + ["--timeout", "10"]
+    assert run_notebooks.main(args) == 1
+    report = capsys.readouterr().out
+    assert "3 of 4 failed" in report, report
+    for name, error in [
+        ("error.ipynb", "ValueError: stop here"),
+        ("slow.ipynb", "CellTimeoutError"),
+        ("dies.ipynb", "DeadKernelError"),
+    ]:
+        assert f"{name}: {error}" in report, report
+    for path in three[:3]:  # failed in place: left exactly as they were
+        assert path.read_bytes() == before[path]
+    good = nbformat.read(three[3], as_version=4)
+    assert good.cells[0].outputs[0]["text"] == "42\n"
+    assert run_notebooks.stamp_problem(good) is None
+
+    output = tmp_path / "out"
+    assert run_notebooks.main([str(three[0]), str(three[3]), "--output", str(output)])
+    written = nbformat.read(output / "error.ipynb", as_version=4)
+    assert written.cells[1].outputs[0]["ename"] == "ValueError"
+    assert (output / "good.ipynb").is_file()
