@@ -11,8 +11,8 @@ machine:
   committed published model and recipe results, so that chapters 5 and 6 load the
   committed weights (and chapter 6 the committed comparison) on every machine (the
   download and the training fallback have tests of their own);
-- sentinel files in book/checkpoints/, book/distributed_jobs/ and book/fit_backup/
-  are checked after the whole suite (tests/test_reader_files.py), then removed;
+- sentinel files in book/checkpoints/ and book/distributed_jobs/ are checked after
+  the whole suite (tests/test_reader_files.py), then removed;
 - nbval runs the chapters that _toc.yml lists and nothing else: a reader's own
   notebook in book/ (an Untitled.ipynb) is neither executed nor touched;
 - the run's checkpoint folder is the suite's own, whatever RNN_BOOK_CHECKPOINTS a
@@ -45,7 +45,6 @@ MODEL = ROOT / "book" / "_static" / "model"
 RECIPE_RESULTS = ROOT / "benchmarks" / "results" / "recipes.json"
 # Folders that a reader's runs of the chapters fill, beside the notebooks.
 READER_FOLDERS = [ROOT / "book" / name for name in ("checkpoints", "distributed_jobs")]
-READER_FOLDERS.append(ROOT / "book" / "fit_backup")
 SENTINEL = f"reader-file-{uuid.uuid4().hex[:8]}.txt"
 _scratch = None  # the run's scratch folder
 
@@ -164,10 +163,24 @@ def pytest_runtest_setup(item):
 _RunningKernel = nbval.plugin.RunningKernel
 
 
+# Where each notebook's kernel started, what its folder held then, and its checkpoint
+# folder: tests/test_reader_files.py checks these after the notebooks have run.
+NOTEBOOK_RUNS = []
+
+
 def kernel_in_scratch(kernel_name, cwd=None, **kwargs):
     """nbval starts a notebook's kernel in the notebook's folder (book/); start it in
     the notebook's scratch folder instead (see pytest_runtest_setup)."""
-    return _RunningKernel(kernel_name, cwd=os.environ["RNN_BOOK_WORKDIR"], **kwargs)
+    workdir = Path(os.environ["RNN_BOOK_WORKDIR"])
+    NOTEBOOK_RUNS.append(
+        {
+            "cwd": workdir,
+            "files": sorted(p.name for p in workdir.iterdir()),
+            "checkpoints": Path(os.environ["RNN_BOOK_CHECKPOINTS"]),
+            "keras_home": Path(os.environ["KERAS_HOME"]),
+        }
+    )
+    return _RunningKernel(kernel_name, cwd=str(workdir), **kwargs)
 
 
 nbval.plugin.RunningKernel = kernel_in_scratch
@@ -180,9 +193,15 @@ def pytest_collectstart(collector):
         collector.skip_compare = (*collector.skip_compare, "stderr")
 
 
+LAST = (
+    "test_every_notebook_ran_in_a_scratch_folder",
+    "test_reader_folders_survive_the_suite",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     """The check that the reader's folders survived runs after every notebook."""
-    last = [i for i in items if i.name == "test_reader_folders_survive_the_suite"]
+    last = [i for i in items if i.name in LAST]
     items[:] = [i for i in items if i not in last] + last
 
 

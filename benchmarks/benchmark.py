@@ -7,7 +7,7 @@ batches:
 python benchmarks/benchmark.py                 # all but the appendix (minutes, 2 cores)
 python benchmarks/benchmark.py --batches 300   # a shorter objective comparison
 python benchmarks/benchmark.py --distributed   # only the appendix's tf.distribute runs
-python benchmarks/benchmark.py --seeds 0 1     # only chapter 4's seed spread (long)
+python benchmarks/benchmark.py --seeds 0 1     # only chapter 6's seed spread (long)
 python benchmarks/benchmark.py --smoke         # seconds: does it still run? (CI's test)
 
 Needs the corpus in Keras's cache (see the README). Prints Markdown tables; record them,
@@ -66,7 +66,7 @@ SMOKE_PATHS = ("loop, tf.function", "fused, tf.function")
 
 
 def training_speed(loader, repeats, smoke=False):
-    """First call (trace + compile) and ms per step of every path in chapter 4, at the
+    """First call (trace + compile) and ms per step of every path in chapter 6, at the
     source's batch and the main recipe's; mixed_bfloat16 where the device has bf16."""
     paths, shapes = PATHS, SHAPES
     if smoke:
@@ -76,7 +76,7 @@ def training_speed(loader, repeats, smoke=False):
         shape: time_paths(loader, paths, args, repeats, rounds=1 if smoke else 3)
         for shape, args in shapes.items()
     }
-    # bfloat16 as chapter 4 measures it (bf16_plan): float32 and mixed_bfloat16 on the
+    # bfloat16 as chapter 6 measures it (bf16_plan): float32 and mixed_bfloat16 on the
     # fused layer without cuDNN, whose kernels take no bfloat16; nothing where the
     # device has no bfloat16 arithmetic.
     bf16_paths, why = ({}, "smoke run") if smoke else bf16_plan()
@@ -117,7 +117,7 @@ def objectives(loader, batches):
 
 
 def seed_spread(loader, seeds, steps, stream_chars=None):
-    """Chapter 4's comparison, from the given seeds (chapter 4 itself runs seed 0): the
+    """Chapter 6's comparison, from the given seeds (chapter 6 itself runs seed 0): the
     main recipe on random windows (zero state) and on consecutive windows (state
     carried), each scored on the window metric and on the validation text read as one
     stream. Long: two training runs per seed."""
@@ -287,7 +287,7 @@ def main(argv=None):
         "--seeds",
         type=int,
         nargs="+",
-        help="train chapter 4's two ways of batching from these seeds, only",
+        help="train chapter 6's two ways of batching from these seeds, only",
     )
     parser.add_argument(
         "--steps", type=int, default=2400, help="training steps per seed (--seeds)"

@@ -10,26 +10,39 @@ ends by the line's fill) on both models and on an untrained LSTM of the same sha
 with the chapters' own exported code:
 
 python benchmarks/carried_state.py          # 4 to 10 minutes; the main model is
-                                            # chapter 4's run from ./checkpoints if
-                                            # verified, else the published weights
+                                            # chapter 4's run from book/checkpoints
+                                            # if verified, else the published weights
+python benchmarks/carried_state.py --update # the same, into the committed results
 python benchmarks/carried_state.py --smoke  # seconds: does it still run? (a test)
 
-Prints a Markdown table; record it, with the machine it came from, in
-benchmarks/README.md.
+Writes the results (JSON, with the machine and the date) to a new file in
+benchmarks/runs/, or with --update to the committed
+benchmarks/results/carried_state.json, whose two tables chapter 7 quotes (a test
+checks the page against the file), and prints them as Markdown.
 """
 
 import argparse
 import hashlib
+import json
 import os
+import platform
+import sys
 import tempfile
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = ROOT / "benchmarks" / "results" / "carried_state.json"
+# Chapter 4, run in Jupyter from book/, keeps its finished run in book/checkpoints.
+os.environ.setdefault("RNN_BOOK_CHECKPOINTS", str(ROOT / "book" / "checkpoints"))
+FIRST = 100  # chapter 7 predicts text[t] from t = 100 on (its `targets`)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+# The one guard that every script writing a committed file goes through (scripts/).
+sys.path.insert(0, str(ROOT / "scripts"))
 # The book's code (pip install -e ., see the README), from the modules that define it:
 from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
 from rnnbook.engineering import consecutive_batches, make_stateful_step  # noqa: E402
@@ -38,6 +51,7 @@ from rnnbook.inside import (  # noqa: E402
     line_counter,
     make_intervention,
     make_recorder,
+    newline_by_fill,
 )
 from rnnbook.model import CharLSTM  # noqa: E402
 from rnnbook.sampling import main_model  # noqa: E402
@@ -47,6 +61,8 @@ from rnnbook.training import (  # noqa: E402
     make_optimizer,
     to_char_lstm,
 )
+
+from notebook_io import GuardedFile  # noqa: E402
 
 
 def train_carried(loader, recipe):
@@ -93,6 +109,7 @@ def line_position(model, loader, text, shifts, part_chars, ablate=True):
     edges = [0, 50, 60, 65, 70, 75, 200]  # chapter 7's bins for the corpus
     found = line_counter(model, loader, text, edges, shifts=shifts)
     inside = make_recorder(model)(loader, text)
+    newlines = newline_by_fill(inside["logits"], loader, text, edges, first=FIRST)
     row = {
         "raw c range": f"{inside['c'].min():.0f} to {inside['c'].max():.0f}",
         "share of tanh(c) within 0.001 of +-1": (
@@ -119,7 +136,7 @@ def line_position(model, loader, text, shifts, part_chars, ablate=True):
         row["newline loss, intact"] = row[
             "one unit held: median, largest change (no interval)"
         ] = "-"
-    return row, found["newlines"]
+    return row, newlines
 
 
 def untrained_lstm(loader, recipe):
@@ -130,12 +147,46 @@ def untrained_lstm(loader, recipe):
     return untrained
 
 
+def markdown(results):
+    """The two tables that chapter 7 quotes, as Markdown, from the results."""
+    names = list(results["models"])
+    first = results["models"][names[0]]
+    lines = [
+        "| | " + " | ".join(names) + " |",
+        "| --- |" + " ---: |" * len(names),
+    ]
+    for row in first["row"]:
+        cells = " | ".join(results["models"][n]["row"][row] for n in names)
+        lines.append(f"| {row} | {cells} |")
+    lines += ["", "| line so far | word ends | newlines | " + " | ".join(names) + " |"]
+    lines.append("| --- | ---: | ---: |" + " ---: |" * len(names))
+    for k, (span, count, share, _) in enumerate(first["newlines"]):
+        p = " | ".join(f"{results['models'][n]['newlines'][k][3]:.1%}" for n in names)
+        lines.append(f"| {span} | {count:,} | {share:.1%} | {p} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
+    parser.add_argument("--update", action="store_true", help=f"write {COMMITTED}")
+    parser.add_argument("--out", type=Path, help="a new results file")
     args = parser.parse_args(argv)
+    stamp = datetime.now(timezone.utc)
+    if args.update:
+        out = COMMITTED
+    elif args.out:
+        if args.out.exists():
+            parser.error(f"{args.out} exists: give a new file, or --update")
+        out = args.out
+    else:
+        folder = (
+            Path(tempfile.mkdtemp()) if args.smoke else ROOT / "benchmarks" / "runs"
+        )
+        out = folder / f"carried_state-{stamp:%Y%m%d-%H%M%S}.json"
+    results_file = GuardedFile(out)  # read now: never written over if edited later
     recipe = MAIN_RECIPE
     if args.smoke:
         recipe = replace(recipe, steps=3, units=16, batch_size=4)
@@ -151,33 +202,39 @@ def main(argv=None):
         "untrained (same shape)": untrained_lstm(loader, recipe),
     }
     results = {
-        name: line_position(
-            model,
-            loader,
-            text,
-            shifts,
-            part_chars,
-            ablate="untrained" not in name,
-        )
-        for name, model in models.items()
+        "date": stamp.isoformat(timespec="seconds"),
+        "machine": {
+            "processor": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "tensorflow": tf_version(),
+        },
+        "smoke": args.smoke,
+        "text_chars": len(text),
+        "shifts": shifts,
+        "ablated_chars": part_chars,
+        "newlines_from": FIRST,
+        "models": {},
     }
-    names = list(results)
+    for name, model in models.items():
+        row, newlines = line_position(
+            model, loader, text, shifts, part_chars, ablate="untrained" not in name
+        )
+        rows = [
+            [span, int(n), float(share), float(p)] for span, n, share, p in newlines
+        ]
+        results["models"][name] = {"row": row, "newlines": rows}
+    results_file.write(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(f"\nChapter 7's analysis, {len(text):,} held-out characters, "
           f"{shifts} shifts, ablations on the first {part_chars:,}:\n")  # fmt: skip
-    print("| | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
-    for row in results[names[0]][0]:
-        print(f"| {row} | " + " | ".join(results[n][0][row] for n in names) + " |")
-    print("\nAt word ends (a space or a newline comes next), by the characters on the")
-    print(
-        "line so far: how many, the share that are newlines, each model's P(newline):\n"
-    )
-    print("| line so far | word ends | newlines | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 3) + "|")
-    first = results[names[0]][1]
-    for k, (span, count, share, _) in enumerate(first):
-        p = " | ".join(f"{results[n][1][k][3]:.1%}" for n in names)
-        print(f"| {span} | {count:,} | {share:.1%} | {p} |")
+    print(markdown(results))
+    print(f"\nResults: {out}")
+    return results
+
+
+def tf_version():
+    import tensorflow as tf
+
+    return tf.__version__
 
 
 if __name__ == "__main__":

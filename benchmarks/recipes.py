@@ -12,7 +12,10 @@ stream, the state carried, as chapter 4's streamed_loss), in nats/char, bits/cha
 and perplexity, with the seed-to-seed spread.
 
 python benchmarks/recipes.py                    # 6 recipes x 2 seeds x 240 s: about
-                                                # an hour on 2 cores (idle machine)
+                                                # an hour on 2 cores (idle machine),
+                                                # into a new file in benchmarks/runs/
+python benchmarks/recipes.py --update           # the same, into the committed
+                                                # benchmarks/results/recipes.json
 python benchmarks/recipes.py --recipes book char_rnn --seeds 0
 python benchmarks/recipes.py --paths            # ms/step of tf.function vs XLA only
 python benchmarks/recipes.py --smoke            # seconds: does it still run? (a test)
@@ -22,24 +25,33 @@ and the scorers) are taught, folded, in chapter 6 (book/06_training_engineered.i
 section 3), whose form re-runs them live; this script imports them from there
 (rnnbook) and adds the runs at full length, the sources and the report.
 
-Needs the corpus in Keras's cache (see the README). Writes the results (JSON) to
---out after every run and prints a Markdown table for benchmarks/README.md.
+Needs the corpus in Keras's cache (see the README). Writes the results (JSON) after
+every recipe, into a new file (benchmarks/runs/recipes-DATE.json, or --out, which must
+not exist yet), and prints a Markdown table for benchmarks/README.md. Only --update
+writes over the committed, hash-pinned benchmarks/results/recipes.json, and only if
+it is still the file this run read at its start.
 """
 
 import argparse
 import json
 import os
 import platform
+import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
+COMMITTED = (
+    ROOT / "benchmarks" / "results" / "recipes.json"
+)  # chapter 6 pins its sha256
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+# The one guard that every script writing a committed file goes through (scripts/).
+sys.path.insert(0, str(ROOT / "scripts"))
 # The book's code (pip install -e ., see the README), from the modules that define it:
 from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
 from rnnbook.engineering import (  # noqa: E402
@@ -51,6 +63,8 @@ from rnnbook.engineering import (  # noqa: E402
 )
 from rnnbook.recurrence import describe_devices  # noqa: E402
 from rnnbook.training import MAIN_RECIPE  # noqa: E402
+
+from notebook_io import GuardedFile  # noqa: E402
 
 SOURCES = {
     "book": {
@@ -215,7 +229,10 @@ def parse(argv):
     parser.add_argument("--eval-every", type=float, help="seconds between scores (30)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES))
-    parser.add_argument("--out", help="results file (recipes.json in results/)")
+    parser.add_argument("--out", help="a new results file (default: in runs/)")
+    parser.add_argument(
+        "--update", action="store_true", help=f"write over {COMMITTED.name} in results/"
+    )
     parser.add_argument(
         "--path", default="auto", choices=["auto", "XLA", "tf.function"],
         help="on a CPU: the faster, timed before each recipe (auto), or this one",
@@ -229,12 +246,16 @@ def parse(argv):
         args.path = "tf.function"  # compiles fastest; a smoke run times nothing
     args.budget = args.budget or (0.5 if smoke else 240.0)
     args.eval_every = args.eval_every or (args.budget / 2 if smoke else 30.0)
-    if args.out is None:
-        args.out = (
-            tempfile.mkstemp(prefix="recipes-", suffix=".json")[1]
-            if smoke
-            else str(ROOT / "benchmarks" / "results" / "recipes.json")
-        )
+    if args.update and args.out:
+        parser.error("--update writes the committed file: give --out or --update")
+    if args.update:
+        args.out = str(COMMITTED)
+    elif args.out is None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        folder = Path(tempfile.mkdtemp()) if smoke else ROOT / "benchmarks" / "runs"
+        args.out = str(folder / f"recipes-{stamp}.json")
+    elif Path(args.out).exists():
+        parser.error(f"{args.out} exists: give a new file, or --update")
     return args
 
 
@@ -259,6 +280,7 @@ def main(argv=None):
         paths_table(args.recipes, loader, args)
         return None
     config = scoring_config(loader, args)
+    writer = GuardedFile(args.out)  # read now: never written over if edited later
     results = {
         "machine": machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -274,7 +296,7 @@ def main(argv=None):
     }
     for name in args.recipes:
         results["recipes"][name] = run_all_seeds(name, loader, args, config)
-        write(results, args.out)
+        writer.write(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(markdown(results))
     print(f"\nResults: {args.out}")
     return results
@@ -292,13 +314,6 @@ def run_all_seeds(name, loader, args, config):
             f"{entry['book_lstm_parameters']:,}"
         )
     return entry
-
-
-def write(results, out):
-    """Save the results so far (after every recipe: a stopped run keeps them)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 """Publish the main recipe's trained weights with the book, for the page's generator
 and for chapters 5, 6 and 7 (which download them instead of training).
 
-Uses the book's own exported code. It reuses chapter 4's finished run from
-./checkpoints when one is there and verified (reuse_finished_run); otherwise it trains
-the main recipe exactly as chapter 4 does (about 2.5 to 10 minutes on 2 CPU cores).
+Uses the book's own exported code. It reuses chapter 4's finished run when one is
+there and verified (reuse_finished_run): from book/checkpoints, where chapter 4 run in
+Jupyter from book/ keeps it, or from the folder that RNN_BOOK_CHECKPOINTS names;
+otherwise it trains the main recipe exactly as chapter 4 does (about 2.5 to 10
+minutes on 2 CPU cores). Both files are written through notebook_io's
+changed-since-read guard: a file edited while this runs is left as it is.
 It writes, under book/_static/model/:
 
 - weights.bin: every weight, little-endian, in the manifest's order and dtype;
@@ -33,12 +36,16 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "book" / "_static" / "model"
+# Chapter 4, run in Jupyter from book/, keeps its finished run in book/checkpoints.
+os.environ.setdefault("RNN_BOOK_CHECKPOINTS", str(ROOT / "book" / "checkpoints"))
 import keras  # noqa: E402
 
 # The book's code (pip install -e ., see the README), from the modules that define it:
 from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
 from rnnbook.sampling import main_model, read_weights  # noqa: E402
 from rnnbook.training import MAIN_RECIPE, held_out_windows  # noqa: E402
+
+from notebook_io import FileChanged, read_file, write_file  # noqa: E402
 
 LAYERS = [
     "lstm/kernel",
@@ -102,7 +109,9 @@ def trained_weights(loader, recipe, windows):
     return model.get_weights(), curve["val_loss"][-1]
 
 
-def write(folder, weights, dtype, vocabulary, recipe, losses):
+def write(folder, weights, dtype, vocabulary, recipe, losses, tokens):
+    """Write weights.bin and manifest.json, each only if it is still the file that
+    `tokens` ({name: read_file token}) says was read before training."""
     folder.mkdir(parents=True, exist_ok=True)
     layers, blobs, offset = [], [], 0
     for name, w in zip(LAYERS, weights, strict=True):
@@ -113,7 +122,7 @@ def write(folder, weights, dtype, vocabulary, recipe, losses):
         blobs.append(blob)
         offset += len(blob)
     data = b"".join(blobs)
-    (folder / "weights.bin").write_bytes(data)
+    write_file(folder / "weights.bin", data, tokens["weights.bin"])
     manifest = {
         "format": 1,
         "model": "FusedCharLSTM: one-hot -> LSTM (gates i, f, g, o) -> Dense logits",
@@ -129,7 +138,7 @@ def write(folder, weights, dtype, vocabulary, recipe, losses):
         "held_out": {"windows": 4096, "seed": 1234, **losses},
     }
     text = json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
-    (folder / "manifest.json").write_text(text, encoding="utf-8")
+    write_file(folder / "manifest.json", text, tokens["manifest.json"])
     return manifest
 
 
@@ -164,13 +173,19 @@ def main(argv=None):
                 file=sys.stderr,
             )
         return 1 if problems else 0
+    names = ("manifest.json", "weights.bin")
+    tokens = {name: read_file(args.out / name)[1] for name in names}  # as read now
     weights, keras_loss = trained_weights(loader, recipe, windows)
     full = window_loss(weights, windows)
     half = window_loss([w.astype(np.float16) for w in weights], windows)
     dtype = "float16" if abs(half - full) < TOLERANCE else "float32"
     vocabulary = loader.decode(np.arange(loader.num_chars))
     losses = {"keras": float(keras_loss), "float32": full, "float16": half}
-    manifest = write(args.out, weights, dtype, list(vocabulary), recipe, losses)
+    try:
+        write(args.out, weights, dtype, list(vocabulary), recipe, losses, tokens)
+    except FileChanged as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     size = (args.out / "weights.bin").stat().st_size
     print(f"held-out loss: Keras {keras_loss:.4f}, NumPy float32 {full:.4f}, "
           f"float16 {half:.4f} (change {half - full:+.5f})")  # fmt: skip

@@ -165,3 +165,18 @@ def cell_hashes(notebook):
         encoded = json.dumps(what, ensure_ascii=False, sort_keys=True)
         hashes.append(_sha256(encoded.encode("utf-8"))[:16])
     return hashes
+
+
+class GuardedFile:
+    """A file that a long run writes more than once (a benchmark's results, after
+    every step): each write goes through the guard, against the bytes this object
+    read at its start or wrote last, so an edit made meanwhile is never lost."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.token = read_file(self.path)[1]
+
+    def write(self, data):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_file(self.path, data, self.token)
+        self.token = read_file(self.path)[1]

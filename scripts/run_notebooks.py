@@ -182,11 +182,29 @@ def describe(error):
     return f"{name}: {first[0][:200]}" if first else name
 
 
-def execute(path, timeout, quick=False, output=None):
+def keep_checkpoints(workdir, keep):
+    """Copy the run's checkpoint folders (workdir/checkpoints/*) into keep, each only
+    where keep has no folder of that name yet; returns the names copied."""
+    found = Path(workdir) / "checkpoints"
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    copied = []
+    for run in sorted(found.iterdir()) if found.is_dir() else []:
+        target = Path(keep) / run.name
+        if target.exists():
+            print(f"  kept nothing of {run.name}: {target} exists", flush=True)
+            continue
+        shutil.copytree(run, target)
+        copied.append(run.name)
+    return copied
+
+
+def execute(path, timeout, quick=False, output=None, keep=None):
     """Run the notebook at path; write it to output (default: in place).
 
     Returns None, or the error that stopped it: a failing cell, a cell past the
-    timeout, a dead kernel. A stopped run is written only to output, with the
+    timeout, a dead kernel. keep: a folder into which the checkpoints of a
+    successful run are copied (chapter 4's main run, which scripts/export_model.py
+    then publishes). A stopped run is written only to output, with the
     failing cell's error; in place, nothing is written. Raises FileChanged, having
     written nothing, when the notebook is written in place and its file changed
     while it ran."""
@@ -213,6 +231,9 @@ def execute(path, timeout, quick=False, output=None):
             client.execute(env=kernel_environment(quick))
         except Exception as err:  # a cell's error, a timeout, a dead kernel, ...
             error = err
+        if keep is not None and error is None:
+            for name in keep_checkpoints(workdir, keep):
+                print(f"  kept its checkpoints {name} in {keep}", flush=True)
     versions = pop_versions_cell(nb)
     tidy_outputs(nb)
     nb.metadata[STAMP] = stamp(nb, versions, quick)
@@ -249,6 +270,13 @@ def main(argv=None):
         help="the test suite's short schedule (RNN_BOOK_QUICK=1); needs --output",
     )
     parser.add_argument(
+        "--keep-checkpoints",
+        type=Path,
+        metavar="DIR",
+        help="copy each run's checkpoint folders into DIR (chapter 4's main run, for "
+        "scripts/export_model.py: book/checkpoints)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         help="write the executed notebooks to this folder, not in place (a failed "
@@ -280,7 +308,9 @@ def main(argv=None):
         print(f"executing {path} ...", flush=True)
         output = args.output / path.name if args.output else None
         try:
-            error = execute(path.resolve(), args.timeout, args.quick, output)
+            error = execute(
+                path.resolve(), args.timeout, args.quick, output, args.keep_checkpoints
+            )
         except FileChanged as changed:
             failed.append(f"{path.name}: not written: {changed}")
             print(f"  NOT WRITTEN: {changed}", flush=True)

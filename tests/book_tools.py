@@ -9,12 +9,12 @@ import functools
 import http.server
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
-import sync_exports  # noqa: F401 (scripts/, on the path from the root conftest.py)
+import build_site  # scripts/, on the path from the root conftest.py
+
+import sync_exports  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,17 +40,9 @@ def serving(folder):
 
 
 def build_book(source, out):
-    """`jupyter-book build` as CI runs it: (return code, log, path of the HTML site)."""
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book), "build", str(source), "-W", "-n", "--keep-going"]
-    result = subprocess.run(
-        [*command, "--path-output", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    log = result.stdout + result.stderr
-    return result.returncode, log, out / "_build" / "html"
+    """The site as CI builds it (scripts/build_site.py, warnings failing): (return
+    code, log, path of the HTML site)."""
+    return build_site.build(source, out, strict=True)
 
 
 def keep_site(html, destination=None, root=ROOT):

@@ -15,3 +15,11 @@ def built_site(tmp_path_factory):
     if returncode == 0:
         keep_site(html)
     return returncode, log, html
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that build the site (and the browser tests on it) are `slow`: `make
+    test-fast` leaves them out."""
+    for item in items:
+        if "built_site" in getattr(item, "fixturenames", ()) or "site" in item.nodeid:
+            item.add_marker(pytest.mark.slow)

@@ -40,6 +40,7 @@ def colab_links(html_page):
     return set(COLAB_LINK.findall(html_page))
 
 
+@pytest.mark.slow
 def test_launch_links_follow_the_repository_the_book_is_built_for(tmp_path):
     """What the Pages workflow does: set_repository.py with the workflow's repository,
     then a build. Every Colab link on every page must then point there."""

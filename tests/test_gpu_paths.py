@@ -1,10 +1,10 @@
 """The book's decisions about a GPU, checked on any machine: TensorFlow's answers about
 the devices are replaced by a GPU's, and what the code decides from them must run.
 
-Chapter 4 times the fused layer under mixed_bfloat16 where the device has bfloat16
+Chapter 6 times the fused layer under mixed_bfloat16 where the device has bfloat16
 arithmetic, which an A100 or L4 has; there, cuDNN's LSTM kernel must not get bfloat16
 (TensorFlow issue #57411), and an error from it, raised when the step runs, would escape
-Keras's fallback to its own loop. Chapter 4's mixed_float16 step must scale the loss
+Keras's fallback to its own loop. Chapter 6's mixed_float16 step must scale the loss
 itself. Chapter 1 prints the devices that TensorFlow found.
 """
 

@@ -4,13 +4,20 @@ write_notebook), which refuses and writes nothing when the file's bytes are no l
 the ones it read."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
 import landing_sample
 import set_repository
 from book_tools import ROOT
-from notebook_io import FileChanged, check_unchanged, read_text, write_file
+from notebook_io import (
+    FileChanged,
+    GuardedFile,
+    check_unchanged,
+    read_text,
+    write_file,
+)
 from sync_exports import chapters
 
 
@@ -111,3 +118,28 @@ def test_the_distributed_chapter_deletes_only_folders_it_made(tmp_path):
     (made / "worker_0.log").write_text("a run\n")
     again = own_folder(made)
     assert again == made and sorted(p.name for p in made.iterdir()) == [MADE_HERE]
+
+
+def test_the_recipes_benchmark_writes_the_committed_results_only_when_told(
+    tmp_path, monkeypatch
+):
+    """benchmarks/recipes.py writes a new file by default; the committed,
+    hash-pinned results/recipes.json only with --update, through the guard."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import recipes
+
+    committed = ROOT / "benchmarks" / "results" / "recipes.json"
+    default = recipes.parse([])
+    assert Path(default.out).parent == ROOT / "benchmarks" / "runs"
+    assert recipes.parse(["--update"]).out == str(committed)
+    taken = tmp_path / "mine.json"
+    taken.write_text("{}\n")
+    with pytest.raises(SystemExit):
+        recipes.parse(["--out", str(taken)])
+    writer = GuardedFile(tmp_path / "new.json")
+    writer.write("{}\n")
+    writer.write('{"book": 1}\n')  # its own earlier write is no edit
+    (tmp_path / "new.json").write_text('{"edited": true}\n')
+    with pytest.raises(FileChanged):
+        writer.write('{"book": 2}\n')
+    assert (tmp_path / "new.json").read_text() == '{"edited": true}\n'

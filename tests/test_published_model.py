@@ -13,9 +13,10 @@ import export_model
 import numpy as np
 import pytest
 
+import rnnbook.training
 from rnnbook.data import DataLoader, fetch_corpus, read_text
 from rnnbook.model import FusedCharLSTM
-from rnnbook.sampling import exact_float32, load_published
+from rnnbook.sampling import exact_float32, load_published, main_model
 from rnnbook.training import MAIN_RECIPE, held_out_windows
 
 from book_tools import ROOT, serving
@@ -137,24 +138,56 @@ def test_the_published_weights_load_from_the_server(loader, serve, tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
+def falls_back_to_training(loader, url, folder, monkeypatch):
+    """What chapters 5, 6 and 7 do with their form's settings when the published
+    weights cannot be had: main_model trains the main recipe here, as chapter 4 does
+    (cut to the suite's short schedule), in a checkpoint folder of the test's own.
+    Returns the model and its curve."""
+    form = form_values("05_sampling")
+    (folder / "cache").mkdir(parents=True)
+    monkeypatch.setattr(rnnbook.training, "CHECKPOINT_ROOT", folder / "checkpoints")
+    windows = held_out_windows(loader, MAIN_RECIPE.seq_length, count=64)
+    recipe = MAIN_RECIPE.for_this_run()  # as the chapters call it
+    return main_model(
+        loader, recipe, windows, form["WEIGHTS"], url, form["PUBLISHED_SHA256"],
+        eval_every=10, prefix="fallback", cache_dir=folder / "cache",
+    )  # fmt: skip
+
+
+def differs_from_the_published(model):
+    _, published = export_model.load(MODEL)
+    return any(
+        not np.array_equal(got, want)
+        for got, want in zip(model.get_weights(), published, strict=True)
+    )
+
+
 def test_a_damaged_file_is_refused_and_the_chapter_trains(
-    loader, serve, tmp_path, capsys
+    loader, serve, tmp_path, capsys, monkeypatch
 ):
     url, folder = serve
     data = bytearray((folder / "weights.bin").read_bytes())
     data[1000] ^= 0xFF  # one damaged byte
     (folder / "weights.bin").write_bytes(bytes(data))
-    model, manifest = published_into_model(loader, url, tmp_path / "cache")
+    model, manifest = published_into_model(loader, url, tmp_path / "refused")
     assert manifest is None
     assert "could not be had" in capsys.readouterr().out
+    model, curve = falls_back_to_training(loader, url, tmp_path, monkeypatch)
+    assert "could not be had" in capsys.readouterr().out
+    assert curve["step"][-1] == MAIN_RECIPE.for_this_run().steps  # trained, here
+    assert len(curve["val_loss"]) >= 2 and curve["val_loss"][-1] < curve["val_loss"][0]
+    assert differs_from_the_published(model)
 
 
-def test_no_server_means_training(loader, serve, tmp_path, capsys):
+def test_no_server_means_training(loader, serve, tmp_path, capsys, monkeypatch):
     url, _ = serve
     dead = re.sub(r":\d+/", ":9/", url)  # port 9 (discard): nothing listens there
-    model, manifest = published_into_model(loader, dead, tmp_path / "cache")
+    model, manifest = published_into_model(loader, dead, tmp_path / "refused")
     assert manifest is None
     assert "could not be had" in capsys.readouterr().out
+    model, curve = falls_back_to_training(loader, dead, tmp_path, monkeypatch)
+    assert curve["step"][-1] == MAIN_RECIPE.for_this_run().steps
+    assert differs_from_the_published(model)
 
 
 def test_the_export_scripts_check_passes_on_the_committed_files(capsys):

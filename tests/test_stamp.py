@@ -220,3 +220,22 @@ def test_a_run_carries_on_past_every_kind_of_failure(three, tmp_path, capsys):
     written = nbformat.read(output / "error.ipynb", as_version=4)
     assert written.cells[1].outputs[0]["ename"] == "ValueError"
     assert (output / "good.ipynb").is_file()
+
+
+def test_a_runs_checkpoints_can_be_kept_without_replacing_any(tmp_path):
+    """--keep-checkpoints copies what a run left in checkpoints/ (chapter 4's main
+    run, for scripts/export_model.py); a folder already there is never replaced."""
+    path = tmp_path / "trains.ipynb"
+    source = (
+        "from pathlib import Path\n"
+        "for name in ('main-abc', 'other-def'):\n"
+        "    Path('checkpoints', name).mkdir(parents=True)\n"
+        "    Path('checkpoints', name, 'step.txt').write_text('2400')"
+    )
+    nbformat.write(cells_of([source]), path)
+    keep = tmp_path / "kept"
+    (keep / "other-def").mkdir(parents=True)
+    (keep / "other-def" / "step.txt").write_text("a reader's run")
+    assert run_notebooks.main([str(path), "--keep-checkpoints", str(keep)]) == 0
+    assert (keep / "main-abc" / "step.txt").read_text() == "2400"
+    assert (keep / "other-def" / "step.txt").read_text() == "a reader's run"
