@@ -13,11 +13,8 @@ CHAPTERS = sync_exports.chapters()
 MACHINE_PATH = re.compile(
     r"(/root/|/tmp/|/work/|/home/\w+/|/Users/\w+/|site-packages/|[A-Z]:\\\\)"
 )
-# TensorFlow's info notes and errors about the machine (a GPU it cannot find, ...)
-# are noise; its warnings are real (chapter 3 shows the one for an assertion that XLA
-# drops), so a chapter may show them.
 TF_NOISE = re.compile(
-    r"(^|\n)[IEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]|absl::InitializeLog"
+    r"(^|\n)[IWEF]\d{4} [\d:. ]+\d+ \S+\.cc:\d+\]|absl::InitializeLog"
     r"|oneDNN custom operations|cuda_platform|cudart_stub|rebuild TensorFlow"
     r"|WARNING:tensorflow:|INFO:tensorflow:"
 )
