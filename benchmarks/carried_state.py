@@ -44,6 +44,7 @@ import numpy as np  # noqa: E402
 # The one guard that every script writing a committed file goes through (scripts/).
 sys.path.insert(0, str(ROOT / "scripts"))
 # The book's code (pip install -e ., see the README), from the modules that define it:
+import rnnbook.training  # noqa: E402
 from rnnbook.data import DataLoader, fetch_corpus, read_text  # noqa: E402
 from rnnbook.engineering import consecutive_batches, make_stateful_step  # noqa: E402
 from rnnbook.inside import (  # noqa: E402
@@ -190,6 +191,9 @@ def main(argv=None):
     recipe = MAIN_RECIPE
     if args.smoke:
         recipe = replace(recipe, steps=3, units=16, batch_size=4)
+        # A smoke run's tiny models train into a folder of their own, never into
+        # book/checkpoints, where a reader's chapter 4 run lives.
+        rnnbook.training.CHECKPOINT_ROOT = Path(tempfile.mkdtemp())
     loader = DataLoader(read_text(fetch_corpus()), seed=recipe.seed)
     text = loader.decode(loader.splits["val"])
     shifts, part_chars, count = 200, 6_000, 4096
