@@ -2,9 +2,10 @@
 """Point the book's launch links at a GitHub repository.
 
 The Colab and repository buttons of every rendered chapter follow `repository:` in
-_config.yml, and the README's "Open in Colab" badges follow the same address, and so
-does the address from which chapters 5 and 6 download the published model
-(PUBLISHED_URL, book/_static/model/ on the branch). The
+_config.yml (and, for the Chinese edition, zh/_config.yml), and the "Open in Colab"
+badges of the README and of the Chinese edition's first page follow the same address,
+and so does the address from which chapters 5, 6 and 7 download the published model
+(PUBLISHED_URL, book/_static/model/ on the branch; in both editions). The
 Pages workflow runs this with the repository it runs in, so the published book's
 buttons are right in any fork with no hand edit:
 
@@ -59,19 +60,35 @@ def repository(root=ROOT):
     return config["repository"]["url"], config["repository"].get("branch", "main")
 
 
-def chapter_table(root=ROOT, where=None):
-    """The README's chapter map: title, notebook and a Colab badge for each chapter,
-    for the repository `where` = (url, branch), by default _config.yml's."""
+def edition_notebooks(root=ROOT, edition="en"):
+    """The chapters of an edition: the English book's, or the Chinese edition's
+    notebooks in zh/ (those of Part I that exist there)."""
+    english = chapters(root / "book")
+    if edition == "en":
+        return english
+    return [root / "zh" / p.name for p in english if (root / "zh" / p.name).is_file()]
+
+
+def chapter_table(root=ROOT, where=None, edition="en"):
+    """The chapter map of the README (edition "en") or of the Chinese edition's
+    first page ("zh"): title, (notebook,) and a Colab badge for each chapter, for the
+    repository `where` = (url, branch), by default _config.yml's."""
     url, branch = where or repository(root)
-    rows = ["| Chapter | Notebook | Run it |", "| --- | --- | --- |"]
-    for path in chapters(root / "book"):
+    if edition == "en":
+        rows = ["| Chapter | Notebook | Run it |", "| --- | --- | --- |"]
+    else:
+        rows = ["| 章 | 在 Colab 中运行 |", "| --- | --- |"]
+    for path in edition_notebooks(root, edition):
         title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0]
         title = title.lstrip("# ")
-        if not title.startswith("Appendix"):  # appendices are not numbered
-            title = f"{int(path.name[:2])}. {title}"
         notebook = path.relative_to(root).as_posix()
         badge = f"[![Open in Colab]({BADGE})]({colab_url(url, branch, notebook)})"
-        rows.append(f"| {title} | [`{notebook}`]({notebook}) | {badge} |")
+        if edition == "en":
+            if not title.startswith("Appendix"):  # appendices are not numbered
+                title = f"{int(path.name[:2])}. {title}"
+            rows.append(f"| {title} | [`{notebook}`]({notebook}) | {badge} |")
+        else:
+            rows.append(f"| {{doc}}`{path.stem}` | {badge} |")
     return "\n".join(rows) + "\n"
 
 
@@ -83,12 +100,13 @@ def published_url(url, branch):
 
 
 def notebooks_with_url(root=ROOT, where=None):
-    """{path: (notebook, token)} of the chapters whose PUBLISHED_URL differs from
+    """{path: (notebook, token)} of the chapters (of both editions: the Chinese
+    notebooks' code is the English's, byte for byte) whose PUBLISHED_URL differs from
     `where`'s, each notebook with its PUBLISHED_URL rewritten and the token that
     notebook_io.write_notebook checks before writing it back."""
     target = published_url(*(where or repository(root)))
     changed = {}
-    for path in chapters(root / "book"):
+    for path in edition_notebooks(root) + edition_notebooks(root, "zh"):
         nb, token = read_notebook(path)
         edited = False
         for cell in nb.cells:
@@ -111,6 +129,36 @@ def readme_with_table(root=ROOT, where=None, readme=None):
     return TABLE.sub(lambda m: m.group(1) + table + m.group(3), readme)
 
 
+ZH_INTRO = Path("zh") / "intro.md"
+ZH_CONFIG = Path("zh") / "_config.yml"
+
+
+def zh_intro_with_table(root=ROOT, where=None, text=None):
+    """The Chinese edition's first page with its chapter map for `where`."""
+    text = text or (root / ZH_INTRO).read_text(encoding="utf-8")
+    if not TABLE.search(text):
+        raise LookupError(f"{ZH_INTRO} has no <!-- chapters:start/end --> block")
+    table = chapter_table(root, where, "zh")
+    return TABLE.sub(lambda m: m.group(1) + table + m.group(3), text)
+
+
+def config_with_repository(config, url, branch, name="_config.yml"):
+    """A _config.yml's text with `repository:` url and branch set."""
+    block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", config, re.M)
+    if not block:
+        raise LookupError(f"{name} has no `repository:` section")
+    body = re.sub(r"^(\s+url:).*$", rf"\1 {url}", block.group(1), flags=re.M)
+    body = re.sub(r"^(\s+branch:).*$", rf"\1 {branch}", body, flags=re.M)
+    config = config[: block.start(1)] + body + config[block.end(1) :]
+    parsed = yaml.safe_load(config)["repository"]
+    if (parsed.get("url"), parsed.get("branch", "main")) != (url, branch):
+        raise LookupError(
+            f"{name}'s repository section has an unexpected form (want `url:` and "
+            "`branch:` lines under `repository:`); nothing was changed"
+        )
+    return config
+
+
 def set_repository(url, branch, root=ROOT):
     """Rewrite `repository:` url and branch in _config.yml, then the README table and
     PUBLISHED_URL in the chapters; nothing when a chapter changed on disk since it was
@@ -124,30 +172,26 @@ def set_repository(url, branch, root=ROOT):
         )
     if not BRANCH.fullmatch(branch):
         raise ValueError(f"{branch!r} is not a branch name")
+    texts = {}  # path: (new text, token as read)
     config_path = root / "_config.yml"
-    config, config_token = read_text(config_path)
+    config, token = read_text(config_path)
+    texts[config_path] = config_with_repository(config, url, branch), token
     readme_path = root / "README.md"
-    readme, readme_token = read_text(readme_path)
-    block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", config, re.M)
-    if not block:
-        raise LookupError("_config.yml has no `repository:` section")
-    body = re.sub(r"^(\s+url:).*$", rf"\1 {url}", block.group(1), flags=re.M)
-    body = re.sub(r"^(\s+branch:).*$", rf"\1 {branch}", body, flags=re.M)
-    config = config[: block.start(1)] + body + config[block.end(1) :]
-    parsed = yaml.safe_load(config)["repository"]
-    if (parsed.get("url"), parsed.get("branch", "main")) != (url, branch):
-        raise LookupError(
-            "_config.yml's repository section has an unexpected form (want `url:` and "
-            "`branch:` lines under `repository:`); nothing was changed"
-        )
-    readme = readme_with_table(root, (url, branch), readme)  # raises first
+    readme, token = read_text(readme_path)
+    texts[readme_path] = readme_with_table(root, (url, branch), readme), token
+    if (root / ZH_CONFIG).is_file():  # the Chinese edition, in step with the English
+        zh_config, token = read_text(root / ZH_CONFIG)
+        zh_config = config_with_repository(zh_config, url, branch, str(ZH_CONFIG))
+        texts[root / ZH_CONFIG] = zh_config, token
+        intro, token = read_text(root / ZH_INTRO)
+        texts[root / ZH_INTRO] = zh_intro_with_table(root, (url, branch), intro), token
     notebooks = notebooks_with_url(root, (url, branch))
-    tokens = {config_path: config_token, readme_path: readme_token}
+    tokens = {path: token for path, (_, token) in texts.items()}
     tokens.update((path, token) for path, (_, token) in notebooks.items())
     for path, token in tokens.items():
         check_unchanged(path, token)  # an edit saved meanwhile: write nothing
-    write_file(config_path, config, config_token)
-    write_file(readme_path, readme, readme_token)
+    for path, (text, token) in texts.items():
+        write_file(path, text, token)
     for path, (nb, token) in notebooks.items():
         write_notebook(path, nb, token)  # refuses if edited since it was read
 
@@ -183,11 +227,14 @@ def placeholder_files(root=ROOT):
     config = committed("_config.yml", root)
     if config and PLACEHOLDER in yaml.safe_load(config)["repository"]["url"]:
         named.append("_config.yml")
-    readme = committed("README.md", root)
-    table = TABLE.search(readme or "")
-    if table and PLACEHOLDER in table.group(2):
-        named.append("README.md")
-    for path in chapters(root / "book"):
+    for page in ("README.md", ZH_INTRO.as_posix()):
+        table = TABLE.search(committed(page, root) or "")
+        if table and PLACEHOLDER in table.group(2):
+            named.append(page)
+    zh_config = committed(ZH_CONFIG.as_posix(), root)
+    if zh_config and PLACEHOLDER in yaml.safe_load(zh_config)["repository"]["url"]:
+        named.append(ZH_CONFIG.as_posix())
+    for path in edition_notebooks(root) + edition_notebooks(root, "zh"):
         relative = path.relative_to(root).as_posix()
         text = committed(relative, root)
         if text is None:
@@ -247,6 +294,11 @@ def main(argv=None):
         if current != readme_with_table():
             print("README.md's chapter table is stale: run scripts/set_repository.py")
             return 1
+        zh_intro = ROOT / ZH_INTRO
+        if zh_intro.is_file():
+            if zh_intro.read_text(encoding="utf-8") != zh_intro_with_table():
+                print(f"{ZH_INTRO}'s chapter table is stale: run set_repository.py")
+                return 1
         stale = notebooks_with_url()
         if stale:
             names = ", ".join(path.name for path in stale)

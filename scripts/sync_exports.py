@@ -16,7 +16,9 @@ script generates two things:
     python scripts/sync_exports.py --check  # exit 1 if anything generated is stale
 
 A notebook whose generated cell changed must be re-executed afterwards
-(``python scripts/run_notebooks.py book/NN_name.ipynb``).
+(``python scripts/run_notebooks.py book/NN_name.ipynb``). Then it regenerates the
+Chinese edition's notebooks (scripts/translations.py), and lists the translations
+that the English has outgrown.
 """
 
 import argparse
@@ -620,6 +622,17 @@ def main(argv=None):
     for path in written:
         done = "updated" if path.exists() else "removed"
         print(f"{done} {path.relative_to(ROOT)}")
+    import translations  # the Chinese edition, generated from the synced chapters
+
+    try:
+        zh_written, zh_stale = translations.sync()
+    except NotebookChanged as err:
+        print(err)
+        return 1
+    for path in zh_written:
+        print(f"updated {path.relative_to(ROOT)}")
+    if zh_stale:  # the translators' turn: the English notebooks are in sync
+        print("The Chinese edition needs translating:\n  " + "\n  ".join(zh_stale))
     if missing:
         print("\n".join(missing))
     return 1 if missing else 0

@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 
 import build_site  # scripts/, on the path from the root conftest.py
-
 import sync_exports  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -45,7 +45,15 @@ def source_of(docname):
 
 
 PAGES = [str(Path(f).with_suffix("")) for f in sync_exports.toc()]
+# The Chinese edition (zh/, its own book, built into the site's zh/ folder).
+ZH_PAGES = [f"zh/{Path(f).with_suffix('')}" for f in sync_exports.toc(ROOT / "zh")]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+ZH_CONFIG = yaml.safe_load((ROOT / "zh" / "_config.yml").read_text(encoding="utf-8"))
+
+
+def config_of(docname):
+    return ZH_CONFIG if docname.startswith("zh/") else CONFIG
+
 
 CODE_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
@@ -79,11 +87,11 @@ def words(text):
     return re.sub(r"[^0-9a-z]+", "", text.lower())
 
 
-def colab_url(notebook):
+def colab_url(notebook, config=CONFIG):
     owner_repo = (
-        CONFIG["repository"]["url"].removeprefix("https://github.com/").strip("/")
+        config["repository"]["url"].removeprefix("https://github.com/").strip("/")
     )
-    branch = CONFIG["repository"].get("branch", "main")
+    branch = config["repository"].get("branch", "main")
     path = notebook.relative_to(ROOT).as_posix()
     return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{path}"
 
@@ -208,7 +216,7 @@ def page_visit(browser, site_url):
     context.close()
 
 
-@pytest.mark.parametrize("docname", PAGES)
+@pytest.mark.parametrize("docname", PAGES + ZH_PAGES)
 def test_page_renders(page_visit, docname):
     source = source_of(docname)
     page, record = page_visit(docname)
@@ -219,7 +227,8 @@ def test_page_renders(page_visit, docname):
         page.evaluate("() => window.MathJax.startup.promise.then(() => true)")
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{Path(docname).name}.png"), full_page=True)
+    shot = docname.replace("/", "-").removeprefix("book-")
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"), full_page=True)
 
     # Title and headings
     h1 = page.locator("article h1")
@@ -229,7 +238,7 @@ def test_page_renders(page_visit, docname):
         " c.querySelectorAll('.headerlink').forEach(a => a.remove());"
         " return c.textContent.trim(); }"
     )
-    assert h1_text and page.title() == f"{h1_text} — {CONFIG['title']}"
+    assert h1_text and page.title() == f"{h1_text} — {config_of(docname)['title']}"
     page_headings = [
         words(t)
         for t in page.locator("article :is(h1,h2,h3,h4,h5,h6)").all_text_contents()
@@ -279,7 +288,7 @@ def test_page_renders(page_visit, docname):
 
     links = page.locator('a[href^="https://colab.research.google.com/"]')
     hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
-    assert hrefs == {colab_url(source)}
+    assert hrefs == {colab_url(source, config_of(docname))}
     page.locator(".dropdown-launch-buttons button").click()
     assert links.first.is_visible(), "the launch menu should reveal the Colab link"
 
@@ -498,7 +507,7 @@ def describe_violation(violation):
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("docname", PAGES)
+@pytest.mark.parametrize("docname", PAGES + ZH_PAGES)
 def test_page_fits_every_screen_and_passes_axe(page_visit, axe_script, docname):
     """One visit per page for both checks, with every collapsed cell opened."""
     page, record = page_visit(docname)
@@ -821,3 +830,71 @@ def test_the_unit_explorer_passes_axe_once_used(page_visit, axe_script):
     serious = [v for v in violations if v["impact"] in ("critical", "serious")]
     assert not serious, "\n".join(describe_violation(v) for v in serious)
     assert not record["blocked"], f"axe reached for the internet: {record['blocked']}"
+
+
+# --- the two editions ---------------------------------------------------------------
+
+# Whether a character has a glyph: drawn on a canvas, a character that no font has is
+# the same box as one from the Private Use Area, which no font has either.
+HAS_GLYPH = """(text) => {
+    const draw = (t) => {
+        const canvas = document.createElement("canvas");
+        canvas.width = 64; canvas.height = 64;
+        const ctx = canvas.getContext("2d");
+        ctx.font = `48px ${getComputedStyle(document.body).fontFamily}`;
+        ctx.fillText(t, 4, 52);
+        return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(",");
+    };
+    const missing = draw("\\uE000");
+    return Array.from(text).filter(c => c.trim()).map(c => draw(c) !== missing);
+}"""
+
+
+@pytest.mark.parametrize("docname", ZH_PAGES)
+def test_chinese_pages_are_marked_chinese_and_every_glyph_is_drawn(page_visit, docname):
+    page, _ = page_visit(docname)
+    assert page.evaluate("() => document.documentElement.lang").startswith("zh")
+    heading = page.locator("article h1").first.text_content()
+    chinese = "".join(c for c in heading if "\u4e00" <= c <= "\u9fff")
+    assert chinese, f"{docname}: its title has no Chinese"
+    drawn = page.evaluate(HAS_GLYPH, chinese + "，。：；“”")
+    assert all(drawn), f"{docname}: characters drawn as empty boxes: {drawn}"
+
+
+@pytest.mark.parametrize("docname", [p for p in PAGES if p.startswith("book/")])
+def test_every_english_page_links_to_its_chinese_twin_or_says_it_has_none(
+    page_visit, docname
+):
+    page, _ = page_visit(docname)
+    switch = page.locator("article .edition-switch")
+    assert switch.count() == 1, f"{docname}: no line that links to the other edition"
+    twin = ROOT / "zh" / f"{Path(docname).name}.ipynb"
+    if twin.is_file() or (ROOT / "zh" / f"{Path(docname).name}.md").is_file():
+        link = switch.locator('a[hreflang="zh"]')
+        assert link.get_attribute("href") == f"../zh/{Path(docname).name}.html"
+        link.click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith(f"/zh/{Path(docname).name}.html")
+        back = page.locator('article .edition-switch a[hreflang="en"]')
+        assert back.get_attribute("href") == f"../book/{Path(docname).name}.html"
+    else:
+        assert "in English only" in switch.text_content()
+
+
+def test_chapter_5s_generator_works_on_the_chinese_page(page_visit):
+    page, record = page_visit("zh/05_sampling")
+    status = page.locator(".lstm-widget [data-role=status]")
+    page.wait_for_function(
+        "() => document.querySelector('.lstm-widget [data-role=status]')"
+        ".textContent.startsWith('Ready')",
+        timeout=30_000,
+    )
+    page.locator(".lstm-widget [data-role=generate]").click()
+    output = page.locator(".lstm-widget [data-role=output]")
+    page.wait_for_function(
+        "() => document.querySelector('.lstm-widget [data-role=output]')"
+        ".textContent.length > 40",
+        timeout=60_000,
+    )
+    assert status.text_content() and len(output.text_content()) > 40
+    assert not record["errors"], record["errors"]
