@@ -31,7 +31,11 @@ def reading(path):
     words = lines = 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            text = re.sub(r"\$\$.*?\$\$|```.*?```", " ", cell.source, flags=re.S)
+            # display math, code blocks and HTML tags (chapter 5's widget) are not
+            # prose; the text between the tags is
+            text = re.sub(
+                r"\$\$.*?\$\$|```.*?```|<[^>]*>", " ", cell.source, flags=re.S
+            )
             words += len(text.split())
         elif cell.cell_type == "code" and not FOLDED & set(
             cell.metadata.get("tags", [])

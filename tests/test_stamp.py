@@ -239,3 +239,14 @@ def test_a_runs_checkpoints_can_be_kept_without_replacing_any(tmp_path):
     assert run_notebooks.main([str(path), "--keep-checkpoints", str(keep)]) == 0
     assert (keep / "main-abc" / "step.txt").read_text() == "2400"
     assert (keep / "other-def" / "step.txt").read_text() == "a reader's run"
+
+
+def test_a_run_names_the_published_files_that_keras_cache_lacks(tmp_path):
+    """Offline, chapters 5 to 7 would silently fall back (train, or time a short live
+    comparison) when Keras's cache lacks a committed published file: the run says so."""
+    names = [committed for committed, _ in run_notebooks.published_not_cached(tmp_path)]
+    assert names == list(run_notebooks.PUBLISHED.values())
+    for cached, committed in run_notebooks.PUBLISHED.items():
+        (tmp_path / "rnn_book").mkdir(exist_ok=True)
+        (tmp_path / "rnn_book" / cached).write_bytes((ROOT / committed).read_bytes())
+    assert run_notebooks.published_not_cached(tmp_path) == []

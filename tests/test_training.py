@@ -400,3 +400,10 @@ def test_trained_weights_load_into_the_stepped_model(recipe):
 def test_loss_is_computed_from_logits():
     loss = next_char_loss(tf.constant([0]), tf.constant([[0.0, 100.0]]))
     assert float(loss) == pytest.approx(100.0, rel=1e-5)
+
+
+def test_checkpoints_on_drive_outside_colab_says_what_to_do():
+    """CHECKPOINTS_ON_DRIVE = True outside Colab names the setting and the fix, rather
+    than failing on the missing google.colab package."""
+    with pytest.raises(RuntimeError, match="Colab only.*set it to False"):
+        rnnbook.training.checkpoints_on_drive()
