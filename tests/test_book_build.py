@@ -29,6 +29,18 @@ def test_every_chapter_has_its_colab_button(built_site):
         assert colab_links(page) == {expected}, notebook.name
 
 
+def test_every_chinese_chapter_has_its_colab_button(built_site):
+    """The Chinese pages open the Chinese notebooks, zh/NN_name.ipynb, in Colab."""
+    _, _, html = built_site
+    url, branch = set_repository.repository()
+    chinese = sorted((ROOT / "zh").glob("[0-9][0-9]_*.ipynb"))
+    assert len(chinese) == 5
+    for notebook in chinese:
+        page = (html / "zh" / f"{notebook.stem}.html").read_text(encoding="utf-8")
+        expected = set_repository.colab_url(url, branch, f"zh/{notebook.name}")
+        assert colab_links(page) == {expected}, notebook.name
+
+
 def test_intro_page_lists_the_chapters(built_site):
     _, _, html = built_site
     page = (html / "book" / "intro.html").read_text(encoding="utf-8")

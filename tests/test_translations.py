@@ -116,3 +116,31 @@ def test_a_new_english_cell_needs_a_translation(copy_of_the_book):
     translations.new("02_data")
     found = translations.problems(root, root / "zh")
     assert any(added.id in line and "not translated yet" in line for line in found)
+
+
+def test_set_repository_keeps_both_editions_in_step(tmp_path):
+    """A fork points both editions at itself: zh/_config.yml, the Chinese chapter
+    table, and PUBLISHED_URL in the Chinese notebooks as in the English ones (their
+    code stays byte for byte the English's)."""
+    import set_repository
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "book", repo / "book", ignore=shutil.ignore_patterns("_*"))
+    shutil.copytree(ROOT / "zh", repo / "zh", ignore=shutil.ignore_patterns("_build"))
+    for name in ("_config.yml", "_toc.yml", "README.md"):
+        shutil.copy(ROOT / name, repo / name)
+    url = "https://github.com/someone/fork"
+    set_repository.set_repository(url, "trunk", root=repo)
+    zh_config = yaml.safe_load(
+        (repo / "zh" / "_config.yml").read_text(encoding="utf-8")
+    )
+    assert zh_config["repository"]["url"] == url
+    assert zh_config["repository"]["branch"] == "trunk"
+    intro = (repo / "zh" / "intro.md").read_text(encoding="utf-8")
+    assert "github/someone/fork/blob/trunk/zh/01_how_rnns_work.ipynb" in intro
+    for english in PART_ONE:
+        en = json.loads((repo / "book" / english.name).read_text(encoding="utf-8"))
+        zh = json.loads((repo / "zh" / english.name).read_text(encoding="utf-8"))
+        en_code = [c["source"] for c in en["cells"] if c["cell_type"] == "code"]
+        zh_code = [c["source"] for c in zh["cells"] if c["cell_type"] == "code"]
+        assert en_code == zh_code, english.name
