@@ -6,7 +6,7 @@
 #   make setup       .venv from requirements.lock, and the package, editable (3-5 min)
 #   make sync        regenerate the package, first cells and Chinese notebooks (20 s)
 #   make run         re-execute the stale chapters at full length (see CONTRIBUTING.md)
-#   make run CH=04   re-execute chapters whose file name contains 04 (04: about 12 min)
+#   make run CH=04   re-execute chapters whose file name contains 04 (04: about 9 min)
 #   make test-fast   the checks without notebooks, site or browser (about 4 min)
 #   make test        everything, as CI runs it: bash .ci/run (about 15 min)
 #   make colab       every chapter on Colab's Python and versions (about 8 min)
