@@ -71,7 +71,7 @@ def edition_notebooks(root=ROOT, edition="en"):
 
 def chapter_table(root=ROOT, where=None, edition="en"):
     """The chapter map of the README (edition "en") or of the Chinese edition's
-    first page ("zh"): title, (notebook,) and a Colab badge for each chapter, for the
+    first page ("zh"): title, (notebook,) and a Colab link for each chapter, for the
     repository `where` = (url, branch), by default _config.yml's."""
     url, branch = where or repository(root)
     if edition == "en":
@@ -87,8 +87,9 @@ def chapter_table(root=ROOT, where=None, edition="en"):
             if not title.startswith("Appendix"):  # appendices are not numbered
                 title = f"{int(path.name[:2])}. {title}"
             rows.append(f"| {title} | [`{notebook}`]({notebook}) | {badge} |")
-        else:
-            rows.append(f"| {{doc}}`{path.stem}` | {badge} |")
+        else:  # a text link: the site loads no asset from the internet
+            link = f"[在 Colab 中打开]({colab_url(url, branch, notebook)})"
+            rows.append(f"| {{doc}}`{path.stem}` | {link} |")
     return "\n".join(rows) + "\n"
 
 

@@ -42,15 +42,15 @@ def switch_line(srcdir, pagename, this):
     """The HTML line that links this page to the other edition."""
     href = twin(srcdir, pagename, this)
     if this == "en" and href:
-        link = f'<a href="{href}" hreflang="zh" lang="zh">本章中文版</a>'
-        return f"Chinese edition of this chapter: {link}"
+        link = f'<a href="{href}" hreflang="zh" lang="zh">本页中文版</a>'
+        return f"Chinese edition of this page: {link}"
     if this == "en":
         note = '<span lang="zh">本章只有英文版；中文版包括第一部分的五章。</span>'
         first = '<a href="../zh/intro.html" hreflang="zh">the Chinese edition</a>'
         return f"This chapter is in English only ({first} covers Part I). {note}"
     if href:
         link = f'<a href="{href}" hreflang="en" lang="en">English</a>'
-        return f"本章英文版：{link}"
+        return f"本页英文版：{link}"
     link = '<a href="../book/intro.html" hreflang="en" lang="en">English</a>'
     return f"英文版全书：{link}"
 
