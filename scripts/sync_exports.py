@@ -4,9 +4,10 @@
 A chapter teaches reusable code in cells tagged ``export``. From those cells, this
 script generates two things:
 
-- **the package ``rnnbook/``**, one module per chapter (``rnnbook/ch02_data.py``
-  holds the export cells of ``book/02_data.ipynb``, importing what it needs from
-  earlier chapters' modules). Tests, scripts and benchmarks import it.
+- **the package ``rnnbook/``**, one module per chapter, named by what it holds: the
+  notebook's metadata ``rnnbook_module`` (``rnnbook/data.py`` holds the export cells of
+  ``book/02_data.ipynb``, importing what it needs from earlier chapters' modules).
+  Tests, scripts and benchmarks import it.
 - **each later chapter's first code cell**, tagged ``earlier-chapters``, so that the
   notebook runs alone (in Colab, or copied into an empty folder). It holds only the
   definitions that the chapter uses, directly or through other definitions, as

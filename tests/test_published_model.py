@@ -175,7 +175,9 @@ def test_a_damaged_file_is_refused_and_the_chapter_trains(
     model, curve = falls_back_to_training(loader, url, tmp_path, monkeypatch)
     assert "could not be had" in capsys.readouterr().out
     assert curve["step"][-1] == MAIN_RECIPE.for_this_run().steps  # trained, here
-    assert len(curve["val_loss"]) >= 2 and curve["val_loss"][-1] < curve["val_loss"][0]
+    # it learned: well below guessing uniformly (ln 57 = 4.04 nats/char, where an
+    # untrained model starts); the loss between short evaluations need not fall
+    assert curve["val_loss"][-1] < np.log(loader.num_chars) - 0.5
     assert differs_from_the_published(model)
 
 
